@@ -1,0 +1,221 @@
+// The pieces a spawned thread is made of, below join_handle:
+//   packet<T>  - the result slot shared by the thread and its handle;
+//   task<...>  - the user's function and arguments, run on the new thread;
+//   native_thread - the Boost.Thread object, kept out of the face.
+// The path of a spawned thread: builder -> start_thread (registry entry,
+// boost::thread) -> trampoline (name, TLS table) -> task::run -> packet ->
+// join.
+#ifndef RTHREAD_DETAIL_PACKET_HPP
+#define RTHREAD_DETAIL_PACKET_HPP
+
+#include <rthread/detail/deadline.hpp>
+#include <rthread/thread.hpp>
+
+#include <boost/system/result.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+namespace rthread {
+
+/// What join() gives: the thread's value, or its panic as the exception
+/// (Rust's thread::Result). .value() on a panicked result rethrows the
+/// panic: that is Rust's join().unwrap().
+template <class T>
+using result = boost::system::result<T, std::exception_ptr>;
+
+namespace detail {
+
+/// An intrusively counted object owned by a thread and its handle.
+class shared_slot {
+public:
+    shared_slot() = default;
+    shared_slot(const shared_slot&) = delete;
+    shared_slot& operator=(const shared_slot&) = delete;
+
+    void retain() noexcept {
+        // relaxed: made from a reference already held (see thread_inner).
+        refs_.fetch_add(1, std::memory_order_relaxed);
+    }
+    void release() noexcept {
+        // acq_rel: the thread's writes of the result happen before the
+        // owner that destroys the slot reads or destroys it.
+        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            delete this;
+        }
+    }
+    /// True once every other owner let go (for is_finished()).
+    bool sole_owner() const noexcept {
+        // acquire: pairs with the thread's release in release(), so a
+        // caller that sees true also sees the stored result.
+        return refs_.load(std::memory_order_acquire) == 1;
+    }
+
+protected:
+    virtual ~shared_slot() = default;
+
+private:
+    std::atomic<std::uint32_t> refs_{1};
+};
+
+/// An owning pointer to a shared_slot (one reference).
+template <class P>
+class slot_ptr {
+public:
+    slot_ptr() noexcept = default;
+    explicit slot_ptr(P* adopted) noexcept : p_(adopted) {}
+    slot_ptr(slot_ptr&& other) noexcept : p_(std::exchange(other.p_, nullptr)) {}
+    slot_ptr& operator=(slot_ptr&& other) noexcept {
+        slot_ptr(std::move(other)).swap(*this);
+        return *this;
+    }
+    ~slot_ptr() {
+        if (p_ != nullptr) {
+            p_->release();
+        }
+    }
+    void swap(slot_ptr& other) noexcept { std::swap(p_, other.p_); }
+    P* get() const noexcept { return p_; }
+    P* operator->() const noexcept { return p_; }
+    explicit operator bool() const noexcept { return p_ != nullptr; }
+    void reset() noexcept { slot_ptr().swap(*this); }
+
+private:
+    P* p_ = nullptr;
+};
+
+/// The result slot of one spawned thread.
+template <class T>
+class packet final : public shared_slot {
+public:
+    std::optional<rthread::result<T>> value;
+};
+
+/// The body of a spawned thread, owned by it; start_thread() takes it.
+class thread_main {
+public:
+    thread_main() = default;
+    thread_main(const thread_main&) = delete;
+    thread_main& operator=(const thread_main&) = delete;
+    virtual ~thread_main() = default;
+
+    /// On the new thread: runs the user's function, stores its value or its
+    /// panic, destroys the function and its arguments, lets go of the packet.
+    virtual void run() noexcept = 0;
+    /// On the new thread, last: after its local_key values were destroyed.
+    virtual void exited() noexcept {}
+};
+
+/// Calls fn(context); if it throws, reports the panic through the panic
+/// hook and returns it, else returns an empty pointer.
+std::exception_ptr invoke_catching(void (*fn)(void*), void* context) noexcept;
+
+template <class F, class... Args>
+using spawn_result_t = std::decay_t<std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>>;
+
+/// The user's function and decayed copies of its arguments, as std::thread
+/// takes them, bound to the packet that receives the result.
+template <class T, class F, class... Args>
+class task : public thread_main {
+public:
+    template <class G, class... A>
+    explicit task(packet<T>* result_slot, G&& f, A&&... args)
+        : call_(std::in_place, std::forward<G>(f), std::forward<A>(args)...),
+          packet_(result_slot) {
+        packet_->retain();
+    }
+    ~task() override {
+        if (packet_ != nullptr) {
+            packet_->release();
+        }
+    }
+
+    void run() noexcept override {
+        if (std::exception_ptr panic = invoke_catching(&task::call, this)) {
+            packet_->value.emplace(boost::system::in_place_error, std::move(panic));
+        }
+        // The captures die on the thread, before it counts as finished, as a
+        // Rust closure's do.
+        call_.reset();
+        std::exchange(packet_, nullptr)->release();
+    }
+
+private:
+    static void call(void* self) {
+        auto& me = *static_cast<task*>(self);
+        auto invoke = [](auto&& f, auto&&... args) -> decltype(auto) {
+            return std::invoke(std::move(f), std::move(args)...);
+        };
+        if constexpr (std::is_void_v<T>) {
+            std::apply(invoke, std::move(*me.call_));
+            me.packet_->value.emplace();
+        } else {
+            me.packet_->value.emplace(boost::system::in_place_value,
+                                      std::apply(invoke, std::move(*me.call_)));
+        }
+    }
+
+    std::optional<std::tuple<std::decay_t<F>, std::decay_t<Args>...>> call_;
+    packet<T>* packet_;
+};
+
+/// The native thread: a boost::thread kept behind a pointer so that no
+/// Boost.Thread or OS header reaches the face. Destroying a joinable one
+/// detaches it.
+class native_thread {
+public:
+    using native_handle_type = std::thread::native_handle_type; // pthread_t on POSIX
+
+    native_thread() noexcept = default;
+    native_thread(native_thread&& other) noexcept : thread_(std::exchange(other.thread_, nullptr)) {}
+    native_thread& operator=(native_thread&& other) noexcept {
+        native_thread(std::move(other)).swap(*this);
+        return *this;
+    }
+    ~native_thread();
+
+    void swap(native_thread& other) noexcept { std::swap(thread_, other.thread_); }
+
+    /// Waits until the thread has ended (pthread_join), then lets it go.
+    /// Throws std::system_error (e.g. resource_deadlock_would_occur when a
+    /// thread joins itself).
+    void join();
+    /// As join(), or false at d with the thread still joinable.
+    bool join_until(deadline d);
+    native_handle_type native_handle() const noexcept;
+
+    struct boost_thread; // boost::thread, defined in the library
+
+private:
+    friend struct native_access;
+    boost_thread* thread_ = nullptr;
+};
+
+struct started_thread {
+    rthread::thread thread;
+    native_thread native;
+};
+
+/// Makes a native thread through Boost.Thread that runs main: registers its
+/// handle, applies the name (rejecting an interior NUL with
+/// errc::invalid_argument) and the stack size (rounded up to the page size,
+/// raised to the platform minimum; one that cannot be had is an error).
+/// main is consumed either way.
+boost::system::result<started_thread> start_thread(const std::optional<std::string>& name,
+                                                   std::optional<std::size_t> stack_size,
+                                                   std::unique_ptr<thread_main> main) noexcept;
+
+} // namespace detail
+} // namespace rthread
+
+#endif

@@ -1,0 +1,65 @@
+// The shared, reference-counted state behind every rthread::thread handle.
+//
+// A thread_inner is made by the registry (libs/rthread/src/registry.cpp) and
+// lives as long as any handle to it: handles outlive their thread, as Rust's
+// Arc<Inner> does. The full object (with the parker) is defined in the
+// library; the face only needs the count, the id and the name.
+#ifndef RTHREAD_DETAIL_THREAD_INNER_HPP
+#define RTHREAD_DETAIL_THREAD_INNER_HPP
+
+#include <atomic>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace rthread::detail {
+
+struct thread_inner {
+    explicit thread_inner(std::uint64_t thread_id, std::optional<std::string> thread_name)
+        : id(thread_id), name(std::move(thread_name)) {}
+    thread_inner(const thread_inner&) = delete;
+    thread_inner& operator=(const thread_inner&) = delete;
+
+    std::atomic<std::size_t> refs{1};
+    const std::uint64_t id;
+    const std::optional<std::string> name;
+
+protected:
+    ~thread_inner() = default; // destroyed only through destroy_thread_inner()
+};
+
+// Frees an inner whose last reference went away (it knows the full type).
+void destroy_thread_inner(thread_inner* inner) noexcept;
+
+inline void retain(thread_inner* inner) noexcept {
+    // relaxed: a new reference is made from an existing one, which already
+    // keeps the object alive; nothing is published by the increment.
+    inner->refs.fetch_add(1, std::memory_order_relaxed);
+}
+
+inline void release(thread_inner* inner) noexcept {
+    // release: this owner's uses of the object happen before its destruction;
+    // the acquire fence below pairs with every such release.
+    if (inner->refs.fetch_sub(1, std::memory_order_release) == 1) {
+        std::atomic_thread_fence(std::memory_order_acquire);
+        destroy_thread_inner(inner);
+    }
+}
+
+// The calling thread's handle and id, cached for the fast paths of
+// current() and current_id(). Plain thread_locals with constant
+// initialisers and no destructors, so reading them costs one TLS load.
+// current_thread is cleared when the thread's handle is released at its very
+// end; current_thread_id is never cleared, so a handle remade after that
+// (from a late destructor) keeps the thread's id.
+inline thread_local thread_inner* current_thread = nullptr;
+inline thread_local std::uint64_t current_thread_id = 0;
+
+// Slow path of current(): registers the calling thread (main, foreign or
+// rthread-made) and returns its inner. The calling thread owns the
+// reference; the result is borrowed.
+thread_inner* init_current();
+
+} // namespace rthread::detail
+
+#endif

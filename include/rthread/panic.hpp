@@ -1,0 +1,104 @@
+// Panics: Rust's panic!, std::panic::{set_hook, take_hook, PanicHookInfo}
+// and std::thread::panicking.
+//
+// A panic is any exception that leaves a thread's function: it ends that
+// thread only. The library catches it at the top of the thread, reports it
+// through the panic hook, and hands it to join() as the std::exception_ptr.
+// Exceptions of every type count, int and types not derived from
+// std::exception included.
+#ifndef RTHREAD_PANIC_HPP
+#define RTHREAD_PANIC_HPP
+
+#include <rthread/thread.hpp>
+
+#include <boost/assert/source_location.hpp>
+#include <fmt/format.h>
+
+#include <exception>
+#include <functional>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace rthread {
+
+/// The exception RTHREAD_PANIC throws: what() is the formatted message and
+/// location() where the panic was raised.
+class panic_error : public std::runtime_error {
+public:
+    panic_error(const std::string& message, const boost::source_location& location)
+        : std::runtime_error(message), location_(location) {}
+
+    /// File, line, column (where the compiler provides one) and function.
+    boost::source_location location() const noexcept { return location_; }
+
+private:
+    boost::source_location location_;
+};
+
+namespace detail {
+template <class... Args>
+[[noreturn]] void throw_panic(const boost::source_location& location,
+                              fmt::format_string<Args...> format, Args&&... args) {
+    throw panic_error(fmt::format(format, std::forward<Args>(args)...), location);
+}
+} // namespace detail
+
+/// Rust's panic!: RTHREAD_PANIC("x = {}", x) throws rthread::panic_error with
+/// the fmt-formatted message and the source location of the call.
+#define RTHREAD_PANIC(...) ::rthread::detail::throw_panic(BOOST_CURRENT_LOCATION, __VA_ARGS__)
+
+/// The text of a panic payload, as Rust's downcast_ref::<&str>() /
+/// downcast_ref::<String>(): what() of a std::exception, the text of a thrown
+/// const char* or std::string, else std::nullopt (an empty pointer included).
+std::optional<std::string> panic_message(const std::exception_ptr& payload);
+
+/// True while the calling thread is unwinding because of an exception
+/// (std::uncaught_exceptions() > 0), and while the panic hook runs on it.
+bool panicking() noexcept;
+
+/// What the panic hook is told about a panic.
+class panic_info {
+public:
+    panic_info(rthread::thread panicked, std::exception_ptr payload);
+
+    /// The thread that panicked.
+    const rthread::thread& thread() const noexcept { return thread_; }
+    /// The exception, as join() will return it.
+    const std::exception_ptr& payload() const noexcept { return payload_; }
+    /// what(), or the text of a thrown string, else
+    /// "unknown exception of type <demangled type name>".
+    std::string_view message() const noexcept { return message_; }
+    /// Where a panic_error was raised; std::nullopt for other exceptions.
+    std::optional<boost::source_location> location() const noexcept { return location_; }
+
+private:
+    rthread::thread thread_;
+    std::exception_ptr payload_;
+    std::string message_;
+    std::optional<boost::source_location> location_;
+};
+
+using panic_hook = std::function<void(const panic_info&)>;
+
+/// Replaces the process-wide panic hook, called on the panicking thread for
+/// every panic. An empty hook restores the default. A hook that throws ends
+/// the process with "thread panicked while processing panic. aborting.".
+void set_panic_hook(panic_hook hook);
+
+/// Returns the current hook (a callable that runs the default hook when no
+/// other was set) and restores the default.
+panic_hook take_panic_hook();
+
+/// The default hook, as Rust 1.9x prints it, to stderr:
+///   thread '<name>' (<os thread id>) panicked at <file>:<line>:<column>:
+///   <message>
+/// ('<unnamed>' for unnamed threads; "panicked:" for exceptions without a
+/// location), then a note on RTHREAD_BACKTRACE=1.
+void default_panic_hook(const panic_info& info);
+
+} // namespace rthread
+
+#endif

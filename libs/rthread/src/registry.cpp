@@ -1,0 +1,196 @@
+// The thread registry: the id counter, the live list, and the calling
+// thread's handle on every kind of thread.
+//
+// Lifetime: the registry is allocated once and never destroyed. Detached
+// threads may still run (and end, and unlist themselves) while the process
+// runs its static destructors after main returns; libc++ leaks its TLS key
+// for the same reason.
+#include "registry.hpp"
+
+#include "sys/sys.hpp"
+
+#include <rthread/thread.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+
+namespace rthread::detail {
+
+namespace {
+
+constexpr std::uint64_t main_thread_id = 1;
+
+class registry {
+public:
+    static registry& get() {
+        static registry* const instance = [] {
+            auto* r = new registry();
+            sys::at_fork(&registry::before_fork, &registry::after_fork_in_parent,
+                         &registry::after_fork_in_child);
+            return r;
+        }();
+        return *instance;
+    }
+
+    // Ids are never reused and the counter never wraps: once every 64-bit id
+    // was handed out the process ends, as Rust's ThreadId::new does.
+    std::uint64_t new_id() noexcept {
+        // relaxed: only uniqueness matters; ids publish nothing.
+        std::uint64_t id = next_id_.load(std::memory_order_relaxed);
+        do {
+            if (id == UINT64_MAX) {
+                std::fputs("fatal runtime error: failed to generate unique thread ID: bitspace "
+                           "exhausted\n",
+                           stderr);
+                std::abort();
+            }
+        } while (!next_id_.compare_exchange_weak(id, id + 1, std::memory_order_relaxed));
+        return id;
+    }
+
+    // The main thread takes id 1 whichever thread asks first; only the first
+    // registration on the main thread claims it.
+    bool claim_main() noexcept {
+        // relaxed: a one-shot flag; the id and name are not published by it.
+        return !main_claimed_.exchange(true, std::memory_order_relaxed);
+    }
+
+    void set_next_id(std::uint64_t next) noexcept {
+        next_id_.store(next, std::memory_order_relaxed);
+    }
+
+    void list(thread_record* r) noexcept {
+        std::lock_guard<std::mutex> lock(mutex_);
+        r->prev = nullptr;
+        r->next = head_;
+        if (head_ != nullptr) {
+            head_->prev = r;
+        }
+        head_ = r;
+        r->listed = true;
+    }
+
+    void unlist(thread_record* r) noexcept {
+        std::lock_guard<std::mutex> lock(mutex_);
+        unlist_locked(r);
+    }
+
+    std::vector<thread> snapshot() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        std::vector<thread> all;
+        for (thread_record* r = head_; r != nullptr; r = r->next) {
+            retain(r);
+            all.push_back(thread_access::adopt(r));
+        }
+        return all;
+    }
+
+private:
+    registry() = default;
+
+    void unlist_locked(thread_record* r) noexcept {
+        if (!r->listed) {
+            return;
+        }
+        (r->prev != nullptr ? r->prev->next : head_) = r->next;
+        if (r->next != nullptr) {
+            r->next->prev = r->prev;
+        }
+        r->prev = r->next = nullptr;
+        r->listed = false;
+    }
+
+    // fork(): hold the list still across the fork; in the child only the
+    // forking thread lives on, so only it stays listed. The other records
+    // stay allocated (handles in the child may still refer to them).
+    static void before_fork() { get().mutex_.lock(); }
+    static void after_fork_in_parent() { get().mutex_.unlock(); }
+    static void after_fork_in_child() {
+        registry& self = get();
+        auto* survivor = static_cast<thread_record*>(current_thread);
+        for (thread_record* r = self.head_; r != nullptr;) {
+            thread_record* next = r->next;
+            r->prev = r->next = nullptr;
+            r->listed = false;
+            r = next;
+        }
+        self.head_ = nullptr;
+        if (survivor != nullptr) {
+            survivor->listed = true;
+            self.head_ = survivor;
+        }
+        self.mutex_.unlock();
+    }
+
+    std::atomic<std::uint64_t> next_id_{main_thread_id + 1};
+    std::atomic<bool> main_claimed_{false};
+    std::mutex mutex_;
+    thread_record* head_ = nullptr;
+};
+
+// Runs after the thread's C++ thread_local destructors (a pthread key
+// destructor): unlists the thread and lets go of its own reference. A
+// current() call after this (from a later key destructor) registers the
+// thread again under the same id, and this runs again.
+void on_thread_exit(void* value) {
+    auto* r = static_cast<thread_record*>(value);
+    registry::get().unlist(r);
+    if (current_thread == r) {
+        current_thread = nullptr;
+    }
+    release(r);
+}
+
+void make_current(thread_record* r) noexcept {
+    current_thread = r;
+    current_thread_id = r->id;
+    sys::set_thread_exit_value(&on_thread_exit, r);
+}
+
+} // namespace
+
+void destroy_thread_inner(thread_inner* inner) noexcept { delete &record_of(inner); }
+
+thread_inner* init_current() {
+    registry& reg = registry::get();
+    std::optional<std::string> name;
+    std::uint64_t id = current_thread_id; // kept if this thread had a handle before
+    if (id == 0) {
+        if (sys::is_main_thread() && reg.claim_main()) {
+            id = main_thread_id;
+        } else {
+            id = reg.new_id();
+        }
+    }
+    if (id == main_thread_id) {
+        name = "main";
+    }
+    auto* r = new thread_record(id, std::move(name));
+    reg.list(r);
+    make_current(r);
+    return r;
+}
+
+thread_record* make_spawned_record(std::optional<std::string> name) {
+    registry& reg = registry::get();
+    auto* r = new thread_record(reg.new_id(), std::move(name));
+    reg.list(r);
+    return r;
+}
+
+void adopt_as_current(thread_record* record) noexcept { make_current(record); }
+
+void unlist(thread_record* record) noexcept { registry::get().unlist(record); }
+
+void set_next_thread_id_for_testing(std::uint64_t next) noexcept {
+    registry::get().set_next_id(next);
+}
+
+} // namespace rthread::detail
+
+namespace rthread {
+
+std::vector<thread> threads() { return detail::registry::get().snapshot(); }
+
+} // namespace rthread

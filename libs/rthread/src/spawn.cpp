@@ -1,0 +1,191 @@
+// Spawning: builder -> registry entry -> native thread (Boost.Thread) ->
+// trampoline (name, TLS table) -> user function -> packet -> join.
+#include "registry.hpp"
+#include "thread_locals.hpp"
+
+#include "sys/sys.hpp"
+
+#include <rthread/spawn.hpp>
+
+#include <boost/context/stack_traits.hpp>
+#include <boost/thread/thread.hpp>
+
+#include <cerrno>
+#include <cstdlib>
+#include <limits>
+#include <string_view>
+#include <type_traits>
+
+namespace rthread::detail {
+
+struct native_thread::boost_thread : boost::thread {
+    using boost::thread::thread;
+};
+
+static_assert(std::is_same_v<native_thread::native_handle_type, boost::thread::native_handle_type>,
+              "join_handle::native_handle() must give the pthread_t Boost.Thread holds");
+
+namespace {
+
+constexpr std::size_t default_stack = std::size_t{2} << 20; // 2 MiB, as Rust's
+
+// RTHREAD_MIN_STACK (bytes), read once at the first spawn that needs it, as
+// Rust reads RUST_MIN_STACK; anything but a whole number is ignored.
+std::size_t default_stack_size() {
+    static const std::size_t size = [] {
+        const char* text = std::getenv("RTHREAD_MIN_STACK");
+        if (text == nullptr || *text == '\0') {
+            return default_stack;
+        }
+        char* end = nullptr;
+        errno = 0;
+        const unsigned long long value = std::strtoull(text, &end, 10);
+        if (errno != 0 || *end != '\0' || value > std::numeric_limits<std::size_t>::max()) {
+            return default_stack;
+        }
+        return static_cast<std::size_t>(value);
+    }();
+    return size;
+}
+
+// Rounds up to the page size and raises to the platform minimum; nullopt
+// when the rounding itself would overflow (such a stack cannot be had).
+std::optional<std::size_t> usable_stack_size(std::size_t requested) noexcept {
+    const std::size_t page = boost::context::stack_traits::page_size();
+    const std::size_t minimum =
+        std::max(boost::context::stack_traits::minimum_size(), sys::min_thread_stack());
+    std::size_t size = std::max(requested, minimum);
+    if (size > std::numeric_limits<std::size_t>::max() - (page - 1)) {
+        return std::nullopt;
+    }
+    return (size + page - 1) / page * page;
+}
+
+// The OS keeps the first sys::max_thread_name bytes; cut there, but never
+// inside a UTF-8 sequence (a continuation byte is 10xxxxxx).
+std::string os_thread_name(std::string_view name) {
+    if (name.size() <= sys::max_thread_name) {
+        return std::string(name);
+    }
+    std::size_t cut = sys::max_thread_name;
+    while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) {
+        --cut;
+    }
+    return std::string(name.substr(0, cut));
+}
+
+// The first and last code every rthread-made thread runs.
+void run_thread(thread_record* record, thread_main* main) noexcept {
+    adopt_as_current(record);
+    if (record->name) {
+        sys::set_current_thread_name(os_thread_name(*record->name).c_str());
+    }
+    main->run();
+    // Before exited(): join() and scope() are ordered after these (Rust's
+    // join_orders_after_tls_destructors; rust-lang/rust#116179 for scope).
+    run_thread_local_destructors();
+    main->exited();
+    delete main;
+}
+
+// What Boost.Thread runs; raw pointers so that a failed start leaves their
+// ownership with start_thread().
+struct entry {
+    thread_record* record;
+    thread_main* main;
+    void operator()() const noexcept { run_thread(record, main); }
+};
+
+} // namespace
+
+struct native_access {
+    static void set(native_thread& n, native_thread::boost_thread* t) noexcept { n.thread_ = t; }
+};
+
+boost::system::result<started_thread> start_thread(const std::optional<std::string>& name,
+                                                   std::optional<std::size_t> stack_size,
+                                                   std::unique_ptr<thread_main> main) noexcept {
+    using boost::system::errc::invalid_argument;
+    using boost::system::errc::not_enough_memory;
+    if (name && name->find('\0') != std::string::npos) {
+        return make_error_code(invalid_argument);
+    }
+    const auto stack = usable_stack_size(stack_size ? *stack_size : default_stack_size());
+    if (!stack) {
+        return make_error_code(not_enough_memory);
+    }
+    thread_record* record = nullptr;
+    try {
+        record = make_spawned_record(name);
+    } catch (const std::bad_alloc&) {
+        return make_error_code(not_enough_memory);
+    }
+    retain(record); // the handle's reference; the thread adopts the first
+    rthread::thread handle = thread_access::adopt(record);
+    try {
+        boost::thread::attributes attributes;
+        attributes.set_stack_size(*stack);
+        auto* native = new native_thread::boost_thread(attributes, entry{record, main.get()});
+        main.release(); // the thread owns it now
+        started_thread started{std::move(handle), native_thread()};
+        native_access::set(started.native, native);
+        return started;
+    } catch (const boost::system::system_error& e) {
+        unlist(record);
+        release(record); // the reference the thread would have adopted
+        return e.code();
+    } catch (const std::bad_alloc&) {
+        unlist(record);
+        release(record);
+        return make_error_code(not_enough_memory);
+    }
+}
+
+native_thread::~native_thread() {
+    // Deleting a joinable boost::thread detaches it: Rust's drop(JoinHandle).
+    delete thread_;
+}
+
+void native_thread::join() {
+    try {
+        thread_->join();
+    } catch (const boost::system::system_error& e) {
+        throw std::system_error(e.code(), "rthread: cannot join thread");
+    }
+    delete std::exchange(thread_, nullptr);
+}
+
+bool native_thread::join_until(deadline d) {
+    if (d.is_never()) {
+        join();
+        return true;
+    }
+    const nanos left = d.at - std::chrono::steady_clock::now().time_since_epoch();
+    bool joined = false;
+    try {
+        joined = thread_->try_join_for(
+            boost::chrono::nanoseconds(std::max(left, nanos::zero()).count()));
+    } catch (const boost::system::system_error& e) {
+        throw std::system_error(e.code(), "rthread: cannot join thread");
+    }
+    if (joined) {
+        delete std::exchange(thread_, nullptr);
+    }
+    return joined;
+}
+
+native_thread::native_handle_type native_thread::native_handle() const noexcept {
+    return thread_ != nullptr ? thread_->native_handle() : native_handle_type{};
+}
+
+void throw_invalid_join() {
+    throw std::system_error(std::make_error_code(std::errc::invalid_argument),
+                            "rthread: join on a handle that is empty, moved from or already "
+                            "joined");
+}
+
+void throw_spawn_error(const boost::system::error_code& ec) {
+    throw std::system_error(ec, "rthread: failed to spawn thread");
+}
+
+} // namespace rthread::detail
