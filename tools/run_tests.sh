@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Runs the whole test matrix and prints, as its last line,
+# "N passed, N failed", summed over every Boost.Test case of every suite in
+# every build variant, plus every check script under tools/checks/.
+#
+# Variants (each its own build directory under bin/matrix/):
+#   gcc-debug, gcc-asan-ubsan, gcc-tsan, clang-debug, gcc-cxx20
+# A suite whose binary failed to build, crashed, or exited non-zero while its
+# report counts no failure (a sanitizer report, say) counts as one failed case.
+#
+# Environment: RTHREAD_VARIANTS="gcc-debug clang-debug" runs only those;
+# RTHREAD_CHECKS=0 skips tools/checks/.
+set -u
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+declare -A props=(
+    [gcc-debug]="toolset=gcc variant=debug"
+    [gcc-asan-ubsan]="toolset=gcc variant=debug address-sanitizer=norecover undefined-sanitizer=norecover"
+    [gcc-tsan]="toolset=gcc variant=debug thread-sanitizer=norecover"
+    [clang-debug]="toolset=clang variant=debug"
+    [gcc-cxx20]="toolset=gcc variant=debug cxxstd=20"
+)
+variants=${RTHREAD_VARIANTS:-"gcc-debug gcc-asan-ubsan gcc-tsan clang-debug gcc-cxx20"}
+
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
+
+passed=0
+failed=0
+suites=$(cd test && ls ./*_test.cpp | sed 's|^\./||; s|\.cpp$||')
+
+for v in $variants; do
+    echo "=== $v: b2 test ${props[$v]}"
+    build="bin/matrix/$v"
+    mkdir -p bin/matrix
+    # shellcheck disable=SC2086
+    b2 -j"$(nproc)" -l 1200 --build-dir="$build" ${props[$v]} test >"$build.log" 2>&1 ||
+        echo "    (b2 reported failures; see $build.log)"
+    for s in $suites; do
+        out=$(find "$build" -path "*/$s.test/*" -name "$s.output" 2>/dev/null | head -n 1)
+        if [ -z "$out" ]; then
+            echo "    $s: no result (build failed?)"
+            failed=$((failed + 1))
+            continue
+        fi
+        p=$(grep -o '<TestCase name="[^"]*" result="passed"' "$out" | wc -l)
+        f=$(grep -oE '<TestCase name="[^"]*" result="(failed|aborted|timed_out)"' "$out" | wc -l)
+        status=$(sed -n 's/^EXIT STATUS: //p' "$out" | tail -n 1)
+        if [ "${status:-1}" != 0 ] && [ "$f" = 0 ]; then
+            f=1
+            echo "    $s: exit status ${status:-?} with no failed case (crash or sanitizer report)"
+        fi
+        if [ "$f" != 0 ]; then
+            grep -oE '<TestCase name="[^"]*" result="(failed|aborted|timed_out)"' "$out" | sed 's/^/    /'
+        fi
+        echo "    $s: $p passed, $f failed"
+        passed=$((passed + p))
+        failed=$((failed + f))
+    done
+done
+
+if [ "${RTHREAD_CHECKS:-1}" != 0 ]; then
+    for check in tools/checks/*.sh; do
+        [ -e "$check" ] || continue
+        echo "=== check: $check"
+        log="bin/checks-$(basename "$check" .sh).log"
+        mkdir -p bin
+        bash "$check" >"$log" 2>&1
+        rc=$?
+        last=$(tail -n 1 "$log")
+        if [[ "$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+            p=${BASH_REMATCH[1]}
+            f=${BASH_REMATCH[2]}
+            if [ "$rc" != 0 ] && [ "$f" = 0 ]; then f=1; fi
+        else
+            p=0
+            f=1
+        fi
+        [ "$f" = 0 ] || tail -n 30 "$log" | sed 's/^/    /'
+        echo "    $p passed, $f failed"
+        passed=$((passed + p))
+        failed=$((failed + f))
+    done
+fi
+
+cd "$root"
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
