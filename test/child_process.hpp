@@ -8,6 +8,7 @@
 #define RTHREAD_TEST_CHILD_PROCESS_HPP
 
 #include <functional>
+#include <initializer_list>
 #include <string>
 
 #include <csignal>
@@ -39,6 +40,9 @@ inline child_result run_in_child(const std::function<void()>& body) {
     std::fflush(stderr);
     const pid_t pid = ::fork();
     if (pid == 0) {
+        // The test framework may catch SIGABRT; the scenario's abort() must
+        // end the child.
+        ::signal(SIGABRT, SIG_DFL);
         ::dup2(err_pipe[1], STDERR_FILENO);
         ::dup2(out_pipe[1], STDOUT_FILENO);
         ::close(err_pipe[0]);
@@ -74,6 +78,34 @@ inline child_result run_in_child(const std::function<void()>& body) {
         result.signal = WTERMSIG(status);
     }
     return result;
+}
+
+/// True in a process started by run_fresh_test_case().
+inline bool in_fresh_process() { return std::getenv("RTHREAD_FRESH_TEST") != nullptr; }
+
+/// Runs the test case `name` of this test binary alone, in a new process
+/// (fork + exec of /proc/self/exe with --run_test=name), with the
+/// environment variables `env` ("NAME=value") added and RTHREAD_FRESH_TEST
+/// set. For behaviour that depends on what happens first in a process (the
+/// main thread's id, settings read once). A test case uses it as
+///   if (!in_fresh_process()) { check run_fresh_test_case(...) ; return; }
+///   ... the real checks, with BOOST_TEST ...
+inline child_result run_fresh_test_case(const char* name,
+                                        std::initializer_list<const char*> env = {}) {
+    return run_in_child([&] {
+        ::setenv("RTHREAD_FRESH_TEST", "1", 1);
+        for (const char* entry : env) {
+            ::putenv(const_cast<char*>(entry));
+        }
+        const std::string filter = std::string("--run_test=") + name;
+        char self[] = "self";
+        char quiet[] = "--log_level=error";
+        char no_catch[] = "--catch_system_errors=no";
+        char* argv[] = {self, const_cast<char*>(filter.c_str()), quiet, no_catch, nullptr};
+        ::execv("/proc/self/exe", argv);
+        std::perror("execv");
+        ::_exit(127);
+    });
 }
 
 } // namespace test_support
