@@ -28,7 +28,9 @@ struct child_result {
 };
 
 /// Forks; the child runs body() and then _exit(0) unless body ended the
-/// process itself (exit(), abort(), a signal).
+/// process itself (abort(), a signal, exec). Do not call exit() in body:
+/// the test framework's exit handlers would run in the child; use
+/// run_scenario() for behaviour at process exit.
 inline child_result run_in_child(const std::function<void()>& body) {
     int err_pipe[2];
     int out_pipe[2];
@@ -102,6 +104,23 @@ inline child_result run_fresh_test_case(const char* name,
         char quiet[] = "--log_level=error";
         char no_catch[] = "--catch_system_errors=no";
         char* argv[] = {self, const_cast<char*>(filter.c_str()), quiet, no_catch, nullptr};
+        ::execv("/proc/self/exe", argv);
+        std::perror("execv");
+        ::_exit(127);
+    });
+}
+
+/// Runs the scenario `name` (see test_main.hpp) in a new process: this
+/// test binary exec'd with --scenario=name, with the environment variables
+/// `env` ("NAME=value") added.
+inline child_result run_scenario(const char* name, std::initializer_list<const char*> env = {}) {
+    return run_in_child([&] {
+        for (const char* entry : env) {
+            ::putenv(const_cast<char*>(entry));
+        }
+        const std::string flag = std::string("--scenario=") + name;
+        char self[] = "self";
+        char* argv[] = {self, const_cast<char*>(flag.c_str()), nullptr};
         ::execv("/proc/self/exe", argv);
         std::perror("execv");
         ::_exit(127);

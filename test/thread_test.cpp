@@ -2,7 +2,7 @@
 // current_id(), threads(). Ported from Rust's library/std/src/thread/tests.rs
 // where Rust has the case, plus the C++-specific ones (foreign threads).
 #define BOOST_TEST_MODULE thread
-#include <boost/test/unit_test.hpp>
+#include "test_main.hpp"
 
 #include "child_process.hpp"
 #include "registry.hpp"
