@@ -83,7 +83,9 @@ inline child_result run_in_child(const std::function<void()>& body) {
 }
 
 /// True in a process started by run_fresh_test_case().
-inline bool in_fresh_process() { return std::getenv("RTHREAD_FRESH_TEST") != nullptr; }
+inline bool in_fresh_process() {
+    return std::getenv("RTHREAD_FRESH_TEST") != nullptr;
+}
 
 /// Runs the test case `name` of this test binary alone, in a new process
 /// (fork + exec of /proc/self/exe with --run_test=name), with the

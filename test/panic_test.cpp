@@ -93,9 +93,8 @@ BOOST_AUTO_TEST_CASE(join_returns_panic_payload_of_any_type) {
     // Rust: test_try_panic_any_message_owned_str / static_str / unit.
     hook_recorder quiet;
     auto from_literal = rthread::spawn([] { throw "static str"; }).join();
-    BOOST_TEST(payload_is<const char*>(from_literal, [](const char* s) {
-        return std::string(s) == "static str";
-    }));
+    BOOST_TEST(payload_is<const char*>(
+        from_literal, [](const char* s) { return std::string(s) == "static str"; }));
     auto from_string = rthread::spawn([] { throw std::string("owned string"); }).join();
     BOOST_TEST(payload_is<std::string>(from_string,
                                        [](const std::string& s) { return s == "owned string"; }));
@@ -132,7 +131,11 @@ BOOST_AUTO_TEST_CASE(a_panic_ends_only_its_thread) {
 
 BOOST_AUTO_TEST_CASE(hook_sees_thread_message_location_and_panicking) {
     hook_recorder recorder;
-    rthread::builder{}.name("hooked").spawn([] { RTHREAD_PANIC("with {}", "location"); }).value().join();
+    rthread::builder{}
+        .name("hooked")
+        .spawn([] { RTHREAD_PANIC("with {}", "location"); })
+        .value()
+        .join();
     rthread::spawn([] { throw 17; }).join();
     std::lock_guard<std::mutex> lock(recorder.mutex);
     BOOST_REQUIRE(recorder.all.size() == 2u);
@@ -168,9 +171,7 @@ BOOST_AUTO_TEST_CASE(panicking_is_true_while_unwinding_only) {
         throw 1;
     } catch (int) {
     }
-    {
-        probe p{&during_normal_exit};
-    }
+    { probe p{&during_normal_exit}; }
     BOOST_TEST(during_unwind);
     BOOST_TEST(!during_normal_exit);
 }
@@ -190,7 +191,11 @@ BOOST_AUTO_TEST_CASE(take_panic_hook_returns_the_hook_and_restores_the_default) 
 
 // The default hook writes Rust 1.9x's report to stderr.
 RTHREAD_SCENARIO(default_hook_reports) {
-    rthread::builder{}.name("reporter").spawn([] { RTHREAD_PANIC("answer {}", 42); }).value().join();
+    rthread::builder{}
+        .name("reporter")
+        .spawn([] { RTHREAD_PANIC("answer {}", 42); })
+        .value()
+        .join();
     rthread::spawn([] { throw std::runtime_error("no location here"); }).join();
     rthread::spawn([] { throw 3.5; }).join();
     return 0;
@@ -202,13 +207,15 @@ BOOST_AUTO_TEST_CASE(default_hook_writes_rust_style_report_to_stderr) {
     const auto child = test_support::run_scenario("default_hook_reports");
     BOOST_TEST(child.exit_code == 0);
     const std::string& err = child.stderr_text;
-    BOOST_TEST(std::regex_search(
-                   err, std::regex("thread 'reporter' \\([0-9]+\\) panicked at [^\\n]*panic_test\\.cpp:"
-                                   "[0-9]+(:[0-9]+)?:\\nanswer 42\\n")),
-               err);
-    BOOST_TEST(std::regex_search(
-                   err, std::regex("thread '<unnamed>' \\([0-9]+\\) panicked:\\nno location here\\n")),
-               err);
+    BOOST_TEST(
+        std::regex_search(
+            err, std::regex("thread 'reporter' \\([0-9]+\\) panicked at [^\\n]*panic_test\\.cpp:"
+                            "[0-9]+(:[0-9]+)?:\\nanswer 42\\n")),
+        err);
+    BOOST_TEST(
+        std::regex_search(
+            err, std::regex("thread '<unnamed>' \\([0-9]+\\) panicked:\\nno location here\\n")),
+        err);
     BOOST_TEST(err.find("panicked:\nunknown exception of type double\n") != std::string::npos, err);
     BOOST_TEST(err.find("note: run with `RTHREAD_BACKTRACE=1` environment variable to display a "
                         "backtrace") != std::string::npos,

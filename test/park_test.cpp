@@ -195,8 +195,8 @@ BOOST_AUTO_TEST_CASE(huge_durations_saturate_to_forever) {
     BOOST_TEST((to_nanos(std::chrono::duration<double, std::nano>(0.25)).count() == 1));
     BOOST_TEST(deadline::after(forever).is_never());
     BOOST_TEST(deadline::after(forever - 1ns).is_never()); // now + d saturates
-    BOOST_TEST((rthread::detail::time_until(std::chrono::system_clock::time_point::max()) ==
-                forever));
+    BOOST_TEST(
+        (rthread::detail::time_until(std::chrono::system_clock::time_point::max()) == forever));
 }
 
 template <class Wait>

@@ -74,9 +74,9 @@ BOOST_AUTO_TEST_CASE(sleep_until_any_clock_reaches_its_time_point) {
     rthread::sleep_until(steady_target);
     BOOST_TEST((std::chrono::steady_clock::now() >= steady_target));
     // A time point of a coarser duration type.
-    const auto coarse = std::chrono::time_point_cast<std::chrono::milliseconds>(
-                            std::chrono::steady_clock::now()) +
-                        5ms;
+    const auto coarse =
+        std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now()) +
+        5ms;
     rthread::sleep_until(coarse);
     BOOST_TEST((std::chrono::steady_clock::now() >= coarse));
 }

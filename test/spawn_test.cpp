@@ -142,9 +142,8 @@ BOOST_AUTO_TEST_CASE(name_reaches_the_os_before_the_function_starts) {
 BOOST_AUTO_TEST_CASE(long_os_name_is_cut_at_15_bytes) {
     // Rust: test_named_thread_truncation.
     const std::string name = "a-very-long-thread-name-indeed";
-    auto h = rthread::builder{}.name(name).spawn([] {
-        return std::make_pair(os_thread_name(), std::string(*rthread::current().name()));
-    });
+    auto h = rthread::builder{}.name(name).spawn(
+        [] { return std::make_pair(os_thread_name(), std::string(*rthread::current().name())); });
     const auto [os, full] = h.value().join().value();
     BOOST_TEST(os == name.substr(0, 15));
     BOOST_TEST(full == name);
@@ -221,15 +220,15 @@ BOOST_AUTO_TEST_CASE(spawn_throws_system_error_when_the_thread_cannot_be_made) {
     }
     BOOST_CHECK_THROW(rthread::spawn([] {}), std::system_error);
     // An explicit stack size still works.
-    BOOST_TEST(rthread::builder{}.stack_size(1 << 20).spawn([] { return 2; }).value().join().value() ==
-               2);
+    BOOST_TEST(
+        rthread::builder{}.stack_size(1 << 20).spawn([] { return 2; }).value().join().value() == 2);
 }
 
 BOOST_AUTO_TEST_CASE(default_stack_size_is_two_mib_or_rthread_min_stack) {
     if (!test_support::in_fresh_process()) {
-        const auto child = test_support::run_fresh_test_case(
-            "default_stack_size_is_two_mib_or_rthread_min_stack",
-            {"RTHREAD_MIN_STACK=3145728"}); // 3 MiB
+        const auto child =
+            test_support::run_fresh_test_case("default_stack_size_is_two_mib_or_rthread_min_stack",
+                                              {"RTHREAD_MIN_STACK=3145728"}); // 3 MiB
         BOOST_TEST(child.exited);
         BOOST_TEST(child.exit_code == 0, child.stdout_text << child.stderr_text);
     }
@@ -315,8 +314,8 @@ BOOST_AUTO_TEST_CASE(try_join_for_times_out_and_keeps_the_handle_joinable) {
     BOOST_TEST(!h.try_join_for(std::chrono::milliseconds(10)).has_value());
     BOOST_TEST(!h.try_join_for(std::chrono::seconds(-5)).has_value());
     BOOST_TEST(!h.try_join_for(std::chrono::nanoseconds::min()).has_value());
-    BOOST_TEST(!h.try_join_until(std::chrono::system_clock::now() - std::chrono::hours(1))
-                    .has_value());
+    BOOST_TEST(
+        !h.try_join_until(std::chrono::system_clock::now() - std::chrono::hours(1)).has_value());
     BOOST_TEST(h.joinable());
     release = true;
     h.thread().unpark();
@@ -392,7 +391,7 @@ BOOST_AUTO_TEST_CASE(join_does_not_touch_the_joiners_park_token) {
     rthread::spawn([] {}).join().value();
     auto h = rthread::spawn([] {});
     (void)h.try_join_for(std::chrono::seconds(10));
-    BOOST_TEST(rthread::park_timeout(std::chrono::seconds(0))); // still there
+    BOOST_TEST(rthread::park_timeout(std::chrono::seconds(0)));  // still there
     BOOST_TEST(!rthread::park_timeout(std::chrono::seconds(0))); // and only one
 }
 

@@ -80,9 +80,8 @@ BOOST_AUTO_TEST_CASE(thread_id_equal) {
 
 BOOST_AUTO_TEST_CASE(thread_id_not_equal) {
     // Rust: test_thread_id_not_equal.
-    const rthread::thread_id spawned = rthread::spawn([] { return rthread::current_id(); })
-                                           .join()
-                                           .value();
+    const rthread::thread_id spawned =
+        rthread::spawn([] { return rthread::current_id(); }).join().value();
     BOOST_TEST((spawned != rthread::current_id()));
     BOOST_TEST(spawned.as_u64() != 0u);
 }
@@ -115,8 +114,8 @@ BOOST_AUTO_TEST_CASE(thread_and_id_print_as_rust_debug) {
     out << rthread::current_id() << ' ' << rthread::current();
     BOOST_TEST(out.str() == "ThreadId(1) Thread { id: ThreadId(1), name: Some(\"main\"), .. }");
     auto h = rthread::spawn([] {});
-    const std::string expected = "Thread { id: ThreadId(" +
-                                 std::to_string(h.thread().id().as_u64()) + "), name: None, .. }";
+    const std::string expected =
+        "Thread { id: ThreadId(" + std::to_string(h.thread().id().as_u64()) + "), name: None, .. }";
     BOOST_TEST(fmt::format("{}", h.thread()) == expected);
     h.join().value();
 }

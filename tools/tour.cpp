@@ -36,9 +36,7 @@ int main() {
     auto named = rthread::builder{}
                      .name("child1")
                      .stack_size(256 * 1024)
-                     .spawn([] {
-                         return fmt::format("Hello, world! from {}", rthread::current());
-                     })
+                     .spawn([] { return fmt::format("Hello, world! from {}", rthread::current()); })
                      .value();
     fmt::print("   {}\n", named.join().value());
     auto bad = rthread::builder{}.name(std::string("bad\0name", 8)).spawn([] {});

@@ -30,7 +30,9 @@ bool park_current_now() noexcept;
 /// Blocks until the calling thread's token is available, then consumes it.
 /// Returns at once if the token is already there. May return spuriously
 /// (callers re-check their condition in a loop, as in Rust).
-inline void park() noexcept { detail::park_current(); }
+inline void park() noexcept {
+    detail::park_current();
+}
 
 /// As park(), but returns after about d at the latest.
 ///

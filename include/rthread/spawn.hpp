@@ -164,9 +164,8 @@ public:
         if (!slot) {
             return make_error_code(boost::system::errc::not_enough_memory);
         }
-        std::unique_ptr<detail::thread_main> main(
-            new (std::nothrow) detail::task<T, F, Args...>(slot.get(), std::forward<F>(f),
-                                                          std::forward<Args>(args)...));
+        std::unique_ptr<detail::thread_main> main(new (std::nothrow) detail::task<T, F, Args...>(
+            slot.get(), std::forward<F>(f), std::forward<Args>(args)...));
         if (!main) {
             return make_error_code(boost::system::errc::not_enough_memory);
         }

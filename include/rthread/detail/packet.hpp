@@ -130,8 +130,7 @@ class task : public thread_main {
 public:
     template <class G, class... A>
     explicit task(packet<T>* result_slot, G&& f, A&&... args)
-        : call_(std::in_place, std::forward<G>(f), std::forward<A>(args)...),
-          packet_(result_slot) {
+        : call_(std::in_place, std::forward<G>(f), std::forward<A>(args)...), packet_(result_slot) {
         packet_->retain();
     }
     ~task() override {
@@ -177,7 +176,8 @@ public:
     using native_handle_type = std::thread::native_handle_type; // pthread_t on POSIX
 
     native_thread() noexcept = default;
-    native_thread(native_thread&& other) noexcept : thread_(std::exchange(other.thread_, nullptr)) {}
+    native_thread(native_thread&& other) noexcept
+        : thread_(std::exchange(other.thread_, nullptr)) {}
     native_thread& operator=(native_thread&& other) noexcept {
         native_thread(std::move(other)).swap(*this);
         return *this;

@@ -90,7 +90,9 @@ std::optional<std::string> panic_message(const std::exception_ptr& payload) {
     return text_of(payload);
 }
 
-bool panicking() noexcept { return in_panic_hook || std::uncaught_exceptions() > 0; }
+bool panicking() noexcept {
+    return in_panic_hook || std::uncaught_exceptions() > 0;
+}
 
 panic_info::panic_info(rthread::thread panicked, std::exception_ptr payload)
     : thread_(std::move(panicked)), payload_(std::move(payload)), message_(describe(payload_)),

@@ -150,7 +150,9 @@ void make_current(thread_record* r) noexcept {
 
 } // namespace
 
-void destroy_thread_inner(thread_inner* inner) noexcept { delete &record_of(inner); }
+void destroy_thread_inner(thread_inner* inner) noexcept {
+    delete &record_of(inner);
+}
 
 thread_inner* init_current() {
     registry& reg = registry::get();
@@ -179,9 +181,13 @@ thread_record* make_spawned_record(std::optional<std::string> name) {
     return r;
 }
 
-void adopt_as_current(thread_record* record) noexcept { make_current(record); }
+void adopt_as_current(thread_record* record) noexcept {
+    make_current(record);
+}
 
-void unlist(thread_record* record) noexcept { registry::get().unlist(record); }
+void unlist(thread_record* record) noexcept {
+    registry::get().unlist(record);
+}
 
 void set_next_thread_id_for_testing(std::uint64_t next) noexcept {
     registry::get().set_next_id(next);
@@ -191,6 +197,8 @@ void set_next_thread_id_for_testing(std::uint64_t next) noexcept {
 
 namespace rthread {
 
-std::vector<thread> threads() { return detail::registry::get().snapshot(); }
+std::vector<thread> threads() {
+    return detail::registry::get().snapshot();
+}
 
 } // namespace rthread

@@ -18,6 +18,8 @@ void sleep_for(nanos d) noexcept {
 
 } // namespace detail
 
-void yield_now() noexcept { sys::yield_now(); }
+void yield_now() noexcept {
+    sys::yield_now();
+}
 
 } // namespace rthread

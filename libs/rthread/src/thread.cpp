@@ -3,8 +3,12 @@
 
 namespace rthread {
 
-std::ostream& operator<<(std::ostream& os, thread_id id) { return os << fmt::format("{}", id); }
+std::ostream& operator<<(std::ostream& os, thread_id id) {
+    return os << fmt::format("{}", id);
+}
 
-std::ostream& operator<<(std::ostream& os, const thread& t) { return os << fmt::format("{}", t); }
+std::ostream& operator<<(std::ostream& os, const thread& t) {
+    return os << fmt::format("{}", t);
+}
 
 } // namespace rthread

@@ -4,8 +4,8 @@
 
 #include <cerrno>
 #include <climits>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -84,8 +84,8 @@ bool futex_wait(std::atomic<std::int32_t>* word, std::int32_t expected,
 }
 
 void futex_wake_one(std::atomic<std::int32_t>* word) noexcept {
-    ::syscall(SYS_futex, reinterpret_cast<std::int32_t*>(word), FUTEX_WAKE | FUTEX_PRIVATE_FLAG,
-              1, nullptr, nullptr, 0);
+    ::syscall(SYS_futex, reinterpret_cast<std::int32_t*>(word), FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1,
+              nullptr, nullptr, 0);
 }
 
 void sleep_until_monotonic(std::int64_t deadline_ns) noexcept {
@@ -94,7 +94,9 @@ void sleep_until_monotonic(std::int64_t deadline_ns) noexcept {
     }
 }
 
-void yield_now() noexcept { ::sched_yield(); }
+void yield_now() noexcept {
+    ::sched_yield();
+}
 
 std::optional<std::size_t> affinity_cpu_count() noexcept {
     cpu_set_t set;
