@@ -1,0 +1,33 @@
+// What the benchmark binaries share: a raw futex (the floor every parking
+// mechanism is measured against) and the naming rule the run script reads.
+//
+// Names are "<operation>/<implementation>": the run script (table.py) puts
+// every implementation of one operation on one row group, rthread's first,
+// and divides rthread's median by each baseline's.
+#ifndef RTHREAD_BENCH_SUPPORT_HPP
+#define RTHREAD_BENCH_SUPPORT_HPP
+
+#include <atomic>
+#include <cstdint>
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+namespace bench {
+
+// The benchmarks are not part of the library: they call the OS directly so
+// that the floor is exactly one futex system call a side.
+inline void futex_wait(std::atomic<std::int32_t>* word, std::int32_t expected) noexcept {
+    ::syscall(SYS_futex, reinterpret_cast<std::int32_t*>(word), FUTEX_WAIT_PRIVATE, expected,
+              nullptr, nullptr, 0);
+}
+
+inline void futex_wake(std::atomic<std::int32_t>* word) noexcept {
+    ::syscall(SYS_futex, reinterpret_cast<std::int32_t*>(word), FUTEX_WAKE_PRIVATE, 1, nullptr,
+              nullptr, 0);
+}
+
+} // namespace bench
+
+#endif

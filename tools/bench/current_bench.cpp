@@ -1,0 +1,75 @@
+// The calling thread's identity: current(), current_id() and thread::name()
+// next to std::this_thread::get_id(), pthread_self() and a native
+// thread_local read.
+//
+// Every access sits behind benchmark::DoNotOptimize / ClobberMemory, so the
+// compiler cannot hoist a thread-local load out of the loop.
+#include <rthread/rthread.hpp>
+
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <pthread.h>
+#include <thread>
+
+namespace {
+
+// The floor for current_id(): one load of a constant-initialised
+// thread_local, which is all current_id() should cost.
+thread_local std::uint64_t native_thread_local = 42;
+
+void current_rthread(benchmark::State& state) {
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(rthread::current());
+        benchmark::ClobberMemory();
+    }
+}
+BENCHMARK(current_rthread)->Name("current/rthread")->MeasureProcessCPUTime();
+
+void current_id_rthread(benchmark::State& state) {
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(rthread::current_id());
+        benchmark::ClobberMemory();
+    }
+}
+BENCHMARK(current_id_rthread)->Name("current_id/rthread")->MeasureProcessCPUTime();
+
+void thread_name_rthread(benchmark::State& state) {
+    const rthread::thread me = rthread::current();
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(me);
+        benchmark::DoNotOptimize(me.name());
+        benchmark::ClobberMemory();
+    }
+}
+BENCHMARK(thread_name_rthread)->Name("thread_name/rthread")->MeasureProcessCPUTime();
+
+void native_thread_local_read(benchmark::State& state) {
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(native_thread_local);
+        benchmark::ClobberMemory();
+    }
+}
+BENCHMARK(native_thread_local_read)
+    ->Name("current_id/native_thread_local")
+    ->MeasureProcessCPUTime();
+
+void std_get_id(benchmark::State& state) {
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(std::this_thread::get_id());
+        benchmark::ClobberMemory();
+    }
+}
+BENCHMARK(std_get_id)->Name("current/std_this_thread_get_id")->MeasureProcessCPUTime();
+
+void posix_pthread_self(benchmark::State& state) {
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(::pthread_self());
+        benchmark::ClobberMemory();
+    }
+}
+BENCHMARK(posix_pthread_self)->Name("current/pthread_self")->MeasureProcessCPUTime();
+
+} // namespace
+
+BENCHMARK_MAIN();
