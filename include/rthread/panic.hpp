@@ -16,6 +16,7 @@
 
 #include <exception>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -24,18 +25,33 @@
 
 namespace rthread {
 
+namespace detail {
+// The stack where a panic_error was made, kept for the default panic hook
+// (libs/rthread/src/backtrace.cpp): by the time the hook runs at the top of
+// the thread, the stack has been unwound.
+struct panic_backtrace;
+// The calling thread's stack when RTHREAD_BACKTRACE asks for backtraces,
+// else (and when it cannot be had) nullptr. Cheap when off: one relaxed load.
+std::shared_ptr<const panic_backtrace> capture_panic_backtrace() noexcept;
+struct panic_error_access;
+} // namespace detail
+
 /// The exception RTHREAD_PANIC throws: what() is the formatted message and
 /// location() where the panic was raised.
 class panic_error : public std::runtime_error {
 public:
     panic_error(const std::string& message, const boost::source_location& location)
-        : std::runtime_error(message), location_(location) {}
+        : std::runtime_error(message), location_(location),
+          backtrace_(detail::capture_panic_backtrace()) {}
 
     /// File, line, column (where the compiler provides one) and function.
     boost::source_location location() const noexcept { return location_; }
 
 private:
+    friend struct detail::panic_error_access;
+
     boost::source_location location_;
+    std::shared_ptr<const detail::panic_backtrace> backtrace_;
 };
 
 namespace detail {
@@ -96,7 +112,12 @@ panic_hook take_panic_hook();
 ///   thread '<name>' (<os thread id>) panicked at <file>:<line>:<column>:
 ///   <message>
 /// ('<unnamed>' for unnamed threads; "panicked:" for exceptions without a
-/// location), then a note on RTHREAD_BACKTRACE=1.
+/// location), then a note on RTHREAD_BACKTRACE=1. With RTHREAD_BACKTRACE set
+/// (read once), a symbolized backtrace instead, as RUST_BACKTRACE does: "0"
+/// turns it off, "full" shows every frame, any other value the frames of the
+/// program between the panic and the thread's entry. The backtrace of a
+/// panic_error is the stack where it was made; other exceptions carry none,
+/// so theirs is the stack where the thread caught them.
 void default_panic_hook(const panic_info& info);
 
 } // namespace rthread

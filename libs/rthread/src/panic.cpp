@@ -1,4 +1,6 @@
 // Panics: catching at the top of a thread, the hook, the default report.
+#include "backtrace.hpp"
+
 #include "sys/sys.hpp"
 
 #include <rthread/panic.hpp>
@@ -110,7 +112,7 @@ void default_panic_hook(const panic_info& info) {
         }
     }
     report += fmt::format(":\n{}\n", info.message());
-    report += "note: run with `RTHREAD_BACKTRACE=1` environment variable to display a backtrace\n";
+    report += detail::describe_backtrace(info.payload(), detail::current_backtrace_style());
     // One write, so reports of threads panicking together do not interleave.
     std::fwrite(report.data(), 1, report.size(), stderr);
     std::fflush(stderr);
