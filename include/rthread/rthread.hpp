@@ -5,8 +5,10 @@
 #define RTHREAD_RTHREAD_HPP
 
 #include <rthread/available_parallelism.hpp>
+#include <rthread/local_key.hpp>
 #include <rthread/panic.hpp>
 #include <rthread/park.hpp>
+#include <rthread/scoped_key.hpp>
 #include <rthread/sleep.hpp>
 #include <rthread/spawn.hpp>
 #include <rthread/thread.hpp>

@@ -1,14 +1,45 @@
 // The per-thread destructor table of local_key values (see local_key.hpp).
 // Private to the library.
+//
+// Each thread that made a local_key value owns one table: the slot array the
+// inline fast path reads (detail::thread_local_slots), a state per slot, and
+// the list of live values in the order they were made. The table never
+// touches another thread's table, so it needs no locks.
 #ifndef RTHREAD_SRC_THREAD_LOCALS_HPP
 #define RTHREAD_SRC_THREAD_LOCALS_HPP
 
+#include <rthread/detail/local_slots.hpp>
+
+#include <cstddef>
+
 namespace rthread::detail {
+
+/// The state of slot `index` on the calling thread: uninitialized beyond
+/// the table (index 0 included); destroyed for every index once the
+/// thread's final teardown is over.
+local_slot_state thread_slot_state(std::size_t index) noexcept;
+
+/// Marks slot `index` as being initialized, growing the table to cover it
+/// and reserving room to register its value later.
+/// Precondition: thread_slot_state(index) is uninitialized, index != 0.
+/// Throws std::bad_alloc (the slot stays uninitialized).
+void begin_thread_slot(std::size_t index);
+
+/// The initializer of slot `index` failed: it is uninitialized again.
+void abandon_thread_slot(std::size_t index) noexcept;
+
+/// Publishes `value` as slot `index`'s valid value and registers
+/// destroy(value) to run at thread end, after every value made before it.
+/// Precondition: begin_thread_slot(index) was called and neither this nor
+/// abandon_thread_slot since.
+void complete_thread_slot(std::size_t index, void* value, void (*destroy)(void*)) noexcept;
 
 /// Destroys the calling thread's local_key values, newest first, until none
 /// is left (values first made during this teardown included). rthread-made
-/// threads call it before they count as ended; other threads reach it from
-/// a thread_local destructor.
+/// threads call it before they count as ended; every thread with values
+/// reaches it again from a thread_local destructor (the final teardown,
+/// after which every key reads as destroyed on that thread). Idempotent:
+/// a later run finds nothing, or destroys only values made since.
 void run_thread_local_destructors() noexcept;
 
 } // namespace rthread::detail

@@ -1,0 +1,263 @@
+// Thread-local storage with ordered, checked teardown: Rust's thread_local!
+// and std::thread::LocalKey.
+//
+//   RTHREAD_THREAD_LOCAL(std::vector<int>, LOG, {});
+//   LOG.with([](std::vector<int>& log) { log.push_back(1); });
+//
+// Each thread gets its own value of a key, made lazily by the key's
+// initializer on that thread's first access and destroyed when the thread
+// ends: on every thread (made by rthread, by std::thread, by pthread_create,
+// and the main thread at normal process exit). Unlike a C++ thread_local,
+// the library owns the teardown: values of one thread are destroyed newest
+// first; a key whose destructor has started reads as destroyed (access throws
+// access_error instead of touching a dead object); a key first touched
+// during teardown is made and destroyed in the same teardown; a destructor
+// that throws ends the process. join() and scope() return only after the
+// joined thread's values were destroyed.
+//
+// Differences from Rust: with() hands out T& (C++ has no Cell/RefCell
+// split), so set/get/take/replace work on T directly; local_key_state (an
+// API Rust later replaced by try_with) is kept.
+#ifndef RTHREAD_LOCAL_KEY_HPP
+#define RTHREAD_LOCAL_KEY_HPP
+
+#include <rthread/detail/local_slots.hpp>
+
+#include <boost/assert/source_location.hpp>
+#include <boost/config.hpp>
+#include <boost/system/result.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <functional>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
+
+namespace rthread {
+
+/// The state of a key on the calling thread (the seed's LocalKeyState).
+enum class local_key_state {
+    /// No value yet on this thread (also while the initializer runs): the
+    /// next access runs the initializer.
+    uninitialized,
+    /// The value is there: access succeeds.
+    valid,
+    /// The value's destructor is running or has run (or the thread's final
+    /// teardown is over): access fails with access_error.
+    destroyed,
+};
+
+/// The error of accessing a key during or after the destruction of its value
+/// on the calling thread: Rust's AccessError. Every access_error compares
+/// equal to every other.
+class access_error : public std::runtime_error {
+public:
+    access_error()
+        : std::runtime_error(
+              "cannot access a Thread Local Storage value during or after destruction") {}
+
+    friend bool operator==(const access_error&, const access_error&) noexcept { return true; }
+    friend bool operator!=(const access_error&, const access_error&) noexcept { return false; }
+};
+
+/// Lets boost::system::result<R, access_error>::value() throw the
+/// access_error itself (found by argument-dependent lookup).
+[[noreturn]] inline void throw_exception_from_error(const access_error& e,
+                                                    const boost::source_location&) {
+    throw e;
+}
+
+namespace detail {
+// try_with's value type: boost::system::result (Boost 1.81) holds no
+// references, so a reference result is carried as a std::reference_wrapper.
+template <class R>
+using try_with_value_t =
+    std::conditional_t<std::is_lvalue_reference_v<R>,
+                       std::reference_wrapper<std::remove_reference_t<R>>,
+                       std::remove_reference_t<R>>;
+} // namespace detail
+
+/// A thread-local key: Rust's LocalKey<T>.
+///
+/// Declare keys with static storage duration only (RTHREAD_THREAD_LOCAL,
+/// or a namespace-scope or block-scope static); a key is never destroyed
+/// (its destructor is trivial), so threads that outlive static destructors
+/// may still use it. The constructor is constexpr: a key is initialised
+/// before any dynamic initialisation runs, so other static initializers may
+/// use it in any order.
+template <class T>
+class local_key {
+public:
+    static_assert(!std::is_reference_v<T> && !std::is_array_v<T> && !std::is_void_v<T>,
+                  "local_key<T> holds an object type");
+
+    using value_type = T;
+    using initializer = T (*)();
+
+    /// A key whose values are made by init() (a function or a lambda
+    /// without captures).
+    template <class F, std::enable_if_t<std::is_convertible_v<F, initializer>, int> = 0>
+    constexpr explicit local_key(F init) noexcept : init_(static_cast<initializer>(init)) {}
+
+    local_key(const local_key&) = delete;
+    local_key& operator=(const local_key&) = delete;
+
+    /// Calls f(T&) with the calling thread's value, making it first if this
+    /// is the thread's first access, and returns f's result.
+    ///
+    /// # Errors
+    /// Throws access_error if the value is being or was destroyed on this
+    /// thread. An exception from the initializer passes through (the key
+    /// stays uninitialized; the next access runs the initializer again).
+    ///
+    /// # Panics
+    /// Throws panic_error if the initializer accesses its own key.
+    template <class F>
+    std::invoke_result_t<F, T&> with(F&& f) const {
+        T* value = static_cast<T*>(detail::valid_local_value(index_.load(relaxed)));
+        if (BOOST_UNLIKELY(value == nullptr)) {
+            value = get_or_make_slow();
+        }
+        return std::invoke(std::forward<F>(f), *value);
+    }
+
+    /// As with(), but returns access_error instead of throwing it. (The
+    /// initializer's exceptions and the recursion panic still pass through,
+    /// as in Rust.) A reference result comes back as std::reference_wrapper.
+    template <class F>
+    boost::system::result<detail::try_with_value_t<std::invoke_result_t<F, T&>>, access_error>
+    try_with(F&& f) const {
+        using R = std::invoke_result_t<F, T&>;
+        using result_type = boost::system::result<detail::try_with_value_t<R>, access_error>;
+        T* value = static_cast<T*>(detail::valid_local_value(index_.load(relaxed)));
+        if (BOOST_UNLIKELY(value == nullptr)) {
+            value = try_get_or_make_slow();
+            if (value == nullptr) {
+                return result_type(result_type::in_place_error);
+            }
+        }
+        if constexpr (std::is_void_v<R>) {
+            std::invoke(std::forward<F>(f), *value);
+            return result_type();
+        } else {
+            return result_type(result_type::in_place_value,
+                               std::invoke(std::forward<F>(f), *value));
+        }
+    }
+
+    /// The key's state on the calling thread. Never makes the value.
+    local_key_state state() const noexcept {
+        const std::atomic<std::size_t>& index = index_;
+        if (BOOST_LIKELY(detail::valid_local_value(index.load(relaxed)) != nullptr)) {
+            return local_key_state::valid;
+        }
+        switch (detail::local_key_state_of(index)) {
+        case detail::local_slot_state::valid:
+            return local_key_state::valid;
+        case detail::local_slot_state::destroyed:
+            return local_key_state::destroyed;
+        default:
+            return local_key_state::uninitialized;
+        }
+    }
+
+    /// Stores value as the calling thread's value. On an uninitialized key
+    /// it becomes the value without running the initializer; otherwise it is
+    /// assigned to the existing value (Rust's LocalKey::set).
+    ///
+    /// # Errors
+    /// Throws access_error as with() does.
+    void set(T value) const {
+        if (T* current = static_cast<T*>(detail::valid_local_value(index_.load(relaxed)))) {
+            *current = std::move(value);
+            return;
+        }
+        set_slow(std::move(value));
+    }
+
+    /// A copy of the calling thread's value (made first if needed).
+    T get() const {
+        return with([](T& value) -> T { return value; });
+    }
+
+    /// Replaces the calling thread's value with T() and returns the old one.
+    T take() const {
+        return with([](T& value) { return std::exchange(value, T()); });
+    }
+
+    /// Replaces the calling thread's value with `value` and returns the old
+    /// one (the initializer runs first if the key is uninitialized, as in
+    /// Rust).
+    T replace(T value) const {
+        return with([&value](T& current) { return std::exchange(current, std::move(value)); });
+    }
+
+private:
+    static constexpr std::memory_order relaxed = std::memory_order_relaxed;
+
+    static void* make_from_initializer(void* context) {
+        return new T(static_cast<const local_key*>(context)->init_());
+    }
+
+    static void destroy(void* value) { delete static_cast<T*>(value); }
+
+    struct set_context {
+        T* value;
+        bool made;
+    };
+
+    static void* make_from_value(void* context) {
+        auto* c = static_cast<set_context*>(context);
+        T* made = new T(std::move(*c->value));
+        c->made = true;
+        return made;
+    }
+
+    BOOST_NOINLINE T* get_or_make_slow() const {
+        if (void* value = try_get_or_make_slow()) {
+            return static_cast<T*>(value);
+        }
+        detail::throw_local_access_error();
+    }
+
+    BOOST_NOINLINE T* try_get_or_make_slow() const {
+        const detail::local_value_maker maker{&make_from_initializer,
+                                              const_cast<local_key*>(this), &destroy};
+        return static_cast<T*>(detail::local_key_get_or_make(index_, maker));
+    }
+
+    BOOST_NOINLINE void set_slow(T value) const {
+        set_context context{&value, false};
+        const detail::local_value_maker maker{&make_from_value, &context, &destroy};
+        void* current = detail::local_key_get_or_make(index_, maker);
+        if (current == nullptr) {
+            detail::throw_local_access_error();
+        }
+        if (!context.made) {
+            *static_cast<T*>(current) = std::move(value);
+        }
+    }
+
+    initializer init_;
+    // The key's slot in every thread's table; 0 until its first access on
+    // any thread. Mutable: keys are const statics, and the index is
+    // assigned lazily so that the constructor stays constexpr.
+    mutable std::atomic<std::size_t> index_{0};
+};
+
+} // namespace rthread
+
+/// Rust's thread_local!: declares `static const rthread::local_key<T> NAME`
+/// whose values start as the init expression (evaluated on each thread at
+/// its first access). At namespace or block scope; the user writes the
+/// semicolon:
+///   RTHREAD_THREAD_LOCAL(int, COUNTER, 0);
+///   RTHREAD_THREAD_LOCAL(std::vector<int>, LIST, {1, 2, 3});
+/// A type containing a comma needs an alias first.
+#define RTHREAD_THREAD_LOCAL(T, NAME, ...)                                                     \
+    static const ::rthread::local_key<T> NAME {                                                \
+        []() -> T { return __VA_ARGS__; }                                                      \
+    }
+
+#endif
