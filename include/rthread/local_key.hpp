@@ -72,10 +72,9 @@ namespace detail {
 // try_with's value type: boost::system::result (Boost 1.81) holds no
 // references, so a reference result is carried as a std::reference_wrapper.
 template <class R>
-using try_with_value_t =
-    std::conditional_t<std::is_lvalue_reference_v<R>,
-                       std::reference_wrapper<std::remove_reference_t<R>>,
-                       std::remove_reference_t<R>>;
+using try_with_value_t = std::conditional_t<std::is_lvalue_reference_v<R>,
+                                            std::reference_wrapper<std::remove_reference_t<R>>,
+                                            std::remove_reference_t<R>>;
 } // namespace detail
 
 /// A thread-local key: Rust's LocalKey<T>.
@@ -222,8 +221,8 @@ private:
     }
 
     BOOST_NOINLINE T* try_get_or_make_slow() const {
-        const detail::local_value_maker maker{&make_from_initializer,
-                                              const_cast<local_key*>(this), &destroy};
+        const detail::local_value_maker maker{&make_from_initializer, const_cast<local_key*>(this),
+                                              &destroy};
         return static_cast<T*>(detail::local_key_get_or_make(index_, maker));
     }
 
@@ -255,9 +254,9 @@ private:
 ///   RTHREAD_THREAD_LOCAL(int, COUNTER, 0);
 ///   RTHREAD_THREAD_LOCAL(std::vector<int>, LIST, {1, 2, 3});
 /// A type containing a comma needs an alias first.
-#define RTHREAD_THREAD_LOCAL(T, NAME, ...)                                                     \
-    static const ::rthread::local_key<T> NAME {                                                \
-        []() -> T { return __VA_ARGS__; }                                                      \
+#define RTHREAD_THREAD_LOCAL(T, NAME, ...)                                                         \
+    static const ::rthread::local_key<T> NAME {                                                    \
+        []() -> T { return __VA_ARGS__; }                                                          \
     }
 
 #endif

@@ -72,6 +72,8 @@ local_slot_state local_key_state_of(const std::atomic<std::size_t>& index) noexc
     return thread_slot_state(index.load(std::memory_order_relaxed));
 }
 
-void throw_local_access_error() { throw access_error(); }
+void throw_local_access_error() {
+    throw access_error();
+}
 
 } // namespace rthread::detail

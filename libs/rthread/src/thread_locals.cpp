@@ -160,9 +160,13 @@ local_slot_state thread_slot_state(std::size_t index) noexcept {
     return table != nullptr ? table->state(index) : local_slot_state::uninitialized;
 }
 
-void begin_thread_slot(std::size_t index) { current_table().begin(index); }
+void begin_thread_slot(std::size_t index) {
+    current_table().begin(index);
+}
 
-void abandon_thread_slot(std::size_t index) noexcept { table->abandon(index); }
+void abandon_thread_slot(std::size_t index) noexcept {
+    table->abandon(index);
+}
 
 void complete_thread_slot(std::size_t index, void* value, void (*destroy)(void*)) noexcept {
     table->complete(index, value, destroy);
