@@ -153,7 +153,7 @@ private:
     static void call(void* self) {
         auto& me = *static_cast<task*>(self);
         auto invoke = [](auto&& f, auto&&... args) -> decltype(auto) {
-            return std::invoke(std::move(f), std::move(args)...);
+            return std::invoke(std::forward<decltype(f)>(f), std::forward<decltype(args)>(args)...);
         };
         if constexpr (std::is_void_v<T>) {
             std::apply(invoke, std::move(*me.call_));

@@ -33,7 +33,9 @@ constexpr std::size_t default_stack = std::size_t{2} << 20; // 2 MiB, as Rust's
 // Rust reads RUST_MIN_STACK; anything but a whole number is ignored.
 std::size_t default_stack_size() {
     static const std::size_t size = [] {
-        const char* text = std::getenv("RTHREAD_MIN_STACK");
+        // Read once, under the static's initialisation lock, as Rust reads
+        // RUST_MIN_STACK once.
+        const char* text = std::getenv("RTHREAD_MIN_STACK"); // NOLINT(concurrency-mt-unsafe)
         if (text == nullptr || *text == '\0') {
             return default_stack;
         }
@@ -126,7 +128,7 @@ boost::system::result<started_thread> start_thread(const std::optional<std::stri
         boost::thread::attributes attributes;
         attributes.set_stack_size(*stack);
         auto* native = new native_thread::boost_thread(attributes, entry{record, main.get()});
-        main.release(); // the thread owns it now
+        (void)main.release(); // the thread owns it now
         started_thread started{std::move(handle), native_thread()};
         native_access::set(started.native, native);
         return started;
