@@ -1,6 +1,7 @@
 // Spawning: builder -> registry entry -> native thread (Boost.Thread) ->
-// trampoline (name, TLS table) -> user function -> packet -> join.
+// trampoline (name, guard, TLS table) -> user function -> packet -> join.
 #include "registry.hpp"
+#include "stack_overflow.hpp"
 #include "thread_locals.hpp"
 
 #include "sys/sys.hpp"
@@ -79,6 +80,7 @@ std::string os_thread_name(std::string_view name) {
 // The first and last code every rthread-made thread runs.
 void run_thread(thread_record* record, thread_main* main) noexcept {
     adopt_as_current(record);
+    watch_thread_stack(); // its overflow is reported, not a bare SIGSEGV
     if (record->name) {
         sys::set_current_thread_name(os_thread_name(*record->name).c_str());
     }

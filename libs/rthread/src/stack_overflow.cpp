@@ -1,0 +1,80 @@
+// The stack-overflow report (stack_overflow.hpp): the message and the
+// abort. The OS half (guard pages, alternate stacks, the signal handler)
+// is sys/linux_stack_overflow.cpp.
+//
+// When it is installed: at program start, by the static initializer below,
+// which also covers the main thread (Rust installs its handler in the
+// runtime's start-up the same way). The linker keeps this file whenever the
+// program can spawn a thread, since run_thread() calls watch_thread_stack();
+// the first watch_thread_stack() installs it too, should a thread be spawned
+// from another static initializer that ran first.
+#include "stack_overflow.hpp"
+
+#include "sys/stack_overflow.hpp"
+#include "sys/sys.hpp"
+
+#include <rthread/detail/thread_inner.hpp>
+
+#include <cstdint>
+#include <cstdlib>
+#include <iterator>
+#include <string_view>
+
+namespace rthread::detail {
+
+namespace {
+
+// n in decimal, written at the end of buffer; no allocation, no locale.
+std::string_view decimal(std::uint64_t n, char (&buffer)[20]) noexcept {
+    char* first = std::end(buffer);
+    do {
+        *--first = static_cast<char>('0' + n % 10);
+        n /= 10;
+    } while (n != 0);
+    return std::string_view(first, static_cast<std::size_t>(std::end(buffer) - first));
+}
+
+// Runs in the SIGSEGV handler, on the alternate signal stack: only
+// async-signal-safe work (no allocation, no lock, no stdio). The name is the
+// one rthread::current() gives, read from the same thread-local pointer but
+// without current()'s reference count or its registration of a thread
+// that has no handle yet (which allocates): such a thread is the main
+// thread ("main") or one rthread did not make ("<unnamed>").
+[[noreturn]] void report_stack_overflow() noexcept {
+    std::string_view name = "<unnamed>";
+    if (const thread_inner* inner = current_thread) {
+        if (inner->name) {
+            name = *inner->name;
+        }
+    } else if (sys::is_main_thread()) {
+        name = "main";
+    }
+    char digits[20];
+    const std::string_view parts[] = {
+        "thread '", name, "' (", decimal(sys::current_os_id(), digits),
+        ") has overflowed its stack\nfatal runtime error: stack overflow\n"};
+    sys::write_stderr(parts, std::size(parts));
+    std::abort();
+}
+
+void install_once() noexcept {
+    // A function-local static: installed once whichever comes first, the
+    // static initializer below or a thread spawned from an earlier one.
+    static const bool installed = (install_stack_overflow_report(), true);
+    (void)installed;
+}
+
+[[maybe_unused]] const bool installed_at_start_up = (install_once(), true);
+
+} // namespace
+
+void install_stack_overflow_report() noexcept {
+    sys::install_stack_overflow_handler(&report_stack_overflow);
+}
+
+void watch_thread_stack() noexcept {
+    install_once();
+    sys::watch_current_thread_stack();
+}
+
+} // namespace rthread::detail

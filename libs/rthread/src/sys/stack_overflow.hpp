@@ -1,0 +1,47 @@
+// The seam for the stack-overflow report: guard pages, alternate signal
+// stacks and the SIGSEGV/SIGBUS handler (sys/linux_stack_overflow.cpp).
+//
+// What the portable layer (stack_overflow.cpp) decides: the message and
+// that the process then aborts. What this layer decides: whether a fault is
+// a stack overflow (it hit the calling thread's guard page) and where the
+// handler runs (an alternate signal stack, since the thread's own stack is
+// exhausted). Rust's counterpart is sys/pal/unix/stack_overflow.rs.
+#ifndef RTHREAD_SRC_SYS_STACK_OVERFLOW_HPP
+#define RTHREAD_SRC_SYS_STACK_OVERFLOW_HPP
+
+#include <cstddef>
+#include <string_view>
+
+namespace rthread::sys {
+
+/// Called, on the faulting thread's alternate signal stack, for a fault in
+/// that thread's guard page. It must be async-signal-safe and not return.
+using stack_overflow_report = void (*)() noexcept;
+
+/// False when the library was built with AddressSanitizer or
+/// ThreadSanitizer: the sanitizer owns SIGSEGV and reports a stack overflow
+/// itself (ERROR: AddressSanitizer: stack-overflow ...), and no handler of
+/// ours is installed. Under ThreadSanitizer the threads we start still get
+/// an alternate signal stack, without which its report could not run.
+bool stack_overflow_report_available() noexcept;
+
+/// Installs the process-wide SIGSEGV and SIGBUS handler on top of whatever
+/// handler is installed now, and watches the calling thread if it is the
+/// process's main thread. Faults outside the faulting thread's guard page
+/// are handed on to the handler that was installed before (its function is
+/// called; the default action ends the process with the signal, as if the
+/// library were not there). Calling it again puts the handler back on top
+/// of whatever was installed since, keeping the first call's report.
+void install_stack_overflow_handler(stack_overflow_report report) noexcept;
+
+/// Watches the calling (newly started) thread: records its guard page and
+/// gives it an alternate signal stack carved from the bottom of its own
+/// stack. Costs two system calls; no memory is mapped.
+void watch_current_thread_stack() noexcept;
+
+/// Writes the parts to stderr in one system call (async-signal-safe).
+void write_stderr(const std::string_view* parts, std::size_t count) noexcept;
+
+} // namespace rthread::sys
+
+#endif

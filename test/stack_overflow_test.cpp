@@ -1,0 +1,367 @@
+// The stack-overflow report: a thread whose stack overflows prints Rust's
+//   thread '<name>' (<os thread id>) has overflowed its stack
+//   fatal runtime error: stack overflow
+// and the process aborts (SIGABRT); every other fault is handed on to the
+// handler installed before ours. Each case runs a scenario in a fresh
+// process (the handler is installed at program start, before main).
+//
+// Under AddressSanitizer and ThreadSanitizer the sanitizer owns SIGSEGV and
+// the library installs no handler (sys::stack_overflow_report_available()
+// is false): an overflow must then end the process with the sanitizer's own
+// "stack-overflow" report, which these tests accept instead of ours.
+#define BOOST_TEST_MODULE stack_overflow
+#include "test_main.hpp"
+
+#include "child_process.hpp"
+#include "stack_overflow.hpp"
+#include "sys/stack_overflow.hpp"
+#include "sys/sys.hpp"
+
+#include <rthread/rthread.hpp>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <regex>
+#include <string>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+namespace {
+
+// Recurses until the stack runs out. Frames of about 300 bytes (less than a
+// page) make the first access below the stack land in the guard page; the
+// volatile array and the use of the result after the call keep the
+// compiler from turning the recursion into a loop; the volatile bound (never
+// reached) from calling it infinite.
+volatile int recursion_bound = 1 << 30;
+
+int recurse(int depth) {
+    volatile char frame[256];
+    frame[0] = static_cast<char>(depth);
+    frame[sizeof frame - 1] = static_cast<char>(depth);
+    if (depth == recursion_bound) {
+        return 0;
+    }
+    return recurse(depth + 1) + frame[0] + frame[sizeof frame - 1];
+}
+
+// Prints the calling thread's OS id on stdout (so the test can compare it
+// with the report), then overflows.
+void print_os_id_and_overflow() {
+    std::printf("%llu\n", static_cast<unsigned long long>(rthread::sys::current_os_id()));
+    std::fflush(stdout);
+    std::printf("%d\n", recurse(0)); // not reached
+}
+
+bool ours() {
+    return rthread::sys::stack_overflow_report_available();
+}
+
+// The report for `name`, on the thread whose OS id the scenario printed.
+void check_overflow_reported(const test_support::child_result& child, const std::string& name) {
+    if (!ours()) {
+        BOOST_TEST(!(child.exited && child.exit_code == 0), child.stderr_text);
+        BOOST_TEST(child.stderr_text.find("stack-overflow") != std::string::npos,
+                   child.stderr_text);
+        return;
+    }
+    BOOST_TEST(child.signal == SIGABRT, "exit " << child.exit_code << " signal " << child.signal
+                                                << ": " << child.stderr_text);
+    const std::string os_id = child.stdout_text.substr(0, child.stdout_text.find('\n'));
+    BOOST_TEST(!os_id.empty());
+    const std::string expected = "thread '" + name + "' (" + os_id +
+                                 ") has overflowed its stack\nfatal runtime error: stack "
+                                 "overflow\n";
+    BOOST_TEST(child.stderr_text == expected);
+}
+
+} // namespace
+
+RTHREAD_SCENARIO(overflow_on_main_thread) {
+    print_os_id_and_overflow();
+    return 0;
+}
+
+RTHREAD_SCENARIO(overflow_on_main_thread_with_a_handle) {
+    (void)rthread::current(); // registered: the name now comes from its handle
+    print_os_id_and_overflow();
+    return 0;
+}
+
+RTHREAD_SCENARIO(overflow_on_unnamed_thread_with_default_stack) {
+    (void)rthread::spawn(&print_os_id_and_overflow).join();
+    return 0;
+}
+
+RTHREAD_SCENARIO(overflow_on_named_thread_with_64_kib_stack) {
+    (void)rthread::builder{}
+        .name("deep-thought")
+        .stack_size(64 * 1024)
+        .spawn(&print_os_id_and_overflow)
+        .value()
+        .join();
+    return 0;
+}
+
+RTHREAD_SCENARIO(overflow_on_thread_with_minimum_stack) {
+    (void)rthread::builder{}
+        .name("tiny")
+        .stack_size(0)
+        .spawn(&print_os_id_and_overflow)
+        .value()
+        .join();
+    return 0;
+}
+
+RTHREAD_SCENARIO(overflow_on_thread_with_8_mib_stack_and_long_name) {
+    (void)rthread::builder{}
+        .name("a thread name well past fifteen bytes")
+        .stack_size(8 << 20)
+        .spawn(&print_os_id_and_overflow)
+        .value()
+        .join();
+    return 0;
+}
+
+// Many threads were made and ended before; their stacks are reused by
+// glibc's cache. The overflowing thread must still find its own guard.
+RTHREAD_SCENARIO(overflow_after_many_threads_reused_their_stacks) {
+    for (int i = 0; i < 50; ++i) {
+        (void)rthread::builder{}.stack_size((i % 3 + 1) * 64 * 1024).spawn([] {}).value().join();
+    }
+    (void)rthread::builder{}
+        .name("late")
+        .stack_size(128 * 1024)
+        .spawn(&print_os_id_and_overflow)
+        .value()
+        .join();
+    return 0;
+}
+
+BOOST_AUTO_TEST_CASE(main_thread_overflow_is_reported_and_aborts) {
+    check_overflow_reported(test_support::run_scenario("overflow_on_main_thread"), "main");
+}
+
+BOOST_AUTO_TEST_CASE(main_thread_with_a_handle_is_reported_as_main) {
+    check_overflow_reported(test_support::run_scenario("overflow_on_main_thread_with_a_handle"),
+                            "main");
+}
+
+BOOST_AUTO_TEST_CASE(unnamed_thread_with_default_stack_is_reported_as_unnamed) {
+    check_overflow_reported(
+        test_support::run_scenario("overflow_on_unnamed_thread_with_default_stack"), "<unnamed>");
+}
+
+BOOST_AUTO_TEST_CASE(named_thread_with_custom_stack_is_reported_by_name) {
+    check_overflow_reported(
+        test_support::run_scenario("overflow_on_named_thread_with_64_kib_stack"), "deep-thought");
+}
+
+BOOST_AUTO_TEST_CASE(thread_with_the_minimum_stack_is_reported) {
+    check_overflow_reported(test_support::run_scenario("overflow_on_thread_with_minimum_stack"),
+                            "tiny");
+}
+
+BOOST_AUTO_TEST_CASE(report_carries_the_whole_name_not_the_os_cut) {
+    check_overflow_reported(
+        test_support::run_scenario("overflow_on_thread_with_8_mib_stack_and_long_name"),
+        "a thread name well past fifteen bytes");
+}
+
+BOOST_AUTO_TEST_CASE(reused_stacks_are_watched_too) {
+    check_overflow_reported(
+        test_support::run_scenario("overflow_after_many_threads_reused_their_stacks"), "late");
+}
+
+BOOST_AUTO_TEST_CASE(overflow_is_reported_when_the_stack_size_comes_from_rthread_min_stack) {
+    check_overflow_reported(
+        test_support::run_scenario("overflow_on_unnamed_thread_with_default_stack",
+                                   {"RTHREAD_MIN_STACK=262144"}),
+        "<unnamed>");
+}
+
+// ---- faults that are not stack overflows are handed on ------------------
+
+namespace {
+
+// Writes to an inaccessible page that is no thread's guard: the same kind
+// of fault as an overflow (SEGV_ACCERR), at an address that is not one.
+void write_to_a_protected_page() {
+    void* page = ::mmap(nullptr, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    *static_cast<volatile int*>(page) = 1;
+}
+
+// The user's handler: says so and ends the process with a code of its own.
+void users_segv_handler(int sig, siginfo_t* info, void*) {
+    char line[96];
+    const int n =
+        std::snprintf(line, sizeof line, "user handler: signal %d at %p\n", sig, info->si_addr);
+    (void)!::write(STDERR_FILENO, line, static_cast<std::size_t>(n));
+    ::_exit(42);
+}
+
+void install_users_handler() {
+    struct sigaction action {};
+    action.sa_sigaction = &users_segv_handler;
+    action.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&action.sa_mask);
+    ::sigaction(SIGSEGV, &action, nullptr);
+}
+
+// The library's handler, put back on top of whatever is installed now (the
+// user's handler, here), as if that one had been installed before ours.
+void install_ours_on_top() {
+    rthread::detail::install_stack_overflow_report();
+}
+
+} // namespace
+
+RTHREAD_SCENARIO(protected_page_write_on_main_thread) {
+    write_to_a_protected_page();
+    return 0;
+}
+
+RTHREAD_SCENARIO(protected_page_write_on_spawned_thread) {
+    rthread::spawn(&write_to_a_protected_page).join();
+    return 0;
+}
+
+RTHREAD_SCENARIO(sigsegv_sent_by_kill) {
+    ::kill(::getpid(), SIGSEGV);
+    return 0;
+}
+
+RTHREAD_SCENARIO(protected_page_write_with_a_handler_installed_before_ours) {
+    install_users_handler();
+    install_ours_on_top();
+    rthread::spawn(&write_to_a_protected_page).join();
+    return 0;
+}
+
+RTHREAD_SCENARIO(overflow_with_a_handler_installed_before_ours) {
+    install_users_handler();
+    install_ours_on_top();
+    (void)rthread::builder{}.name("over").spawn(&print_os_id_and_overflow).value().join();
+    return 0;
+}
+
+// A SIGBUS: touching a page of a file mapping past the end of the file.
+RTHREAD_SCENARIO(sigbus_past_the_end_of_a_file_mapping) {
+    char path[] = "/tmp/rthread-sigbus-XXXXXX";
+    const int fd = ::mkstemp(path);
+    ::unlink(path);
+    void* page = ::mmap(nullptr, 4096, PROT_READ, MAP_SHARED, fd, 0); // the file is empty
+    rthread::spawn([page] { (void)*static_cast<volatile char*>(page); }).join();
+    return 0;
+}
+
+BOOST_AUTO_TEST_CASE(protected_page_write_on_main_thread_is_a_plain_sigsegv) {
+    const auto child = test_support::run_scenario("protected_page_write_on_main_thread");
+    BOOST_TEST(child.stderr_text.find("overflowed") == std::string::npos, child.stderr_text);
+    if (ours()) {
+        BOOST_TEST(child.signal == SIGSEGV, child.signal);
+        BOOST_TEST(child.stderr_text.empty(), child.stderr_text);
+    } else {
+        BOOST_TEST(child.stderr_text.find("SEGV") != std::string::npos, child.stderr_text);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(protected_page_write_on_spawned_thread_is_a_plain_sigsegv) {
+    const auto child = test_support::run_scenario("protected_page_write_on_spawned_thread");
+    BOOST_TEST(child.stderr_text.find("overflowed") == std::string::npos, child.stderr_text);
+    if (ours()) {
+        BOOST_TEST(child.signal == SIGSEGV, child.signal);
+        BOOST_TEST(child.stderr_text.empty(), child.stderr_text);
+    } else {
+        BOOST_TEST(child.stderr_text.find("SEGV") != std::string::npos, child.stderr_text);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(sigsegv_sent_by_kill_keeps_its_default_action) {
+    const auto child = test_support::run_scenario("sigsegv_sent_by_kill");
+    BOOST_TEST(child.stderr_text.find("overflowed") == std::string::npos, child.stderr_text);
+    if (ours()) {
+        BOOST_TEST(child.signal == SIGSEGV, child.signal);
+    } else {
+        BOOST_TEST(!(child.exited && child.exit_code == 0));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(other_faults_reach_the_handler_installed_before) {
+    const auto child =
+        test_support::run_scenario("protected_page_write_with_a_handler_installed_before_ours");
+    BOOST_TEST(child.exited);
+    BOOST_TEST(child.exit_code == 42, child.exit_code);
+    BOOST_TEST(child.stderr_text.rfind("user handler: signal 11 at 0x", 0) == 0, child.stderr_text);
+}
+
+BOOST_AUTO_TEST_CASE(overflow_is_ours_even_with_a_handler_installed_before) {
+    const auto child = test_support::run_scenario("overflow_with_a_handler_installed_before_ours");
+    if (ours()) {
+        check_overflow_reported(child, "over");
+    } else {
+        // No handler of ours: the user's handler, on the sanitizer's
+        // alternate stack, sees the fault.
+        BOOST_TEST(child.exit_code == 42, child.stderr_text);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(sigbus_is_handed_on) {
+    const auto child = test_support::run_scenario("sigbus_past_the_end_of_a_file_mapping");
+    BOOST_TEST(child.stderr_text.find("overflowed") == std::string::npos, child.stderr_text);
+    if (ours()) {
+        BOOST_TEST(child.signal == SIGBUS, child.signal);
+    } else {
+        BOOST_TEST(!(child.exited && child.exit_code == 0));
+    }
+}
+
+// ---- threads that do not overflow --------------------------------------
+
+namespace {
+
+std::atomic<int> usr2_seen{0};
+
+void on_usr2(int) {
+    usr2_seen.fetch_add(1);
+}
+
+// Recurses n frames of about 1 KiB, raising SIGUSR2 (whose handler runs on
+// the alternate stack, SA_ONSTACK) at the deepest one; the sum is only
+// right if no frame was overwritten by the signal.
+int deep(int n) {
+    volatile char frame[1024];
+    frame[0] = static_cast<char>(n);
+    if (n == 0) {
+        ::raise(SIGUSR2);
+        return frame[0];
+    }
+    return deep(n - 1) + frame[0];
+}
+
+} // namespace
+
+// The alternate stack is carved from the bottom of the thread's own stack
+// and never unregistered. Signals that run on it while the thread is
+// shallow (the region is free) or deep inside it (the kernel then pushes
+// the signal frame below the stack pointer, as without an alternate stack)
+// leave every live frame intact.
+BOOST_AUTO_TEST_CASE(signals_on_the_alternate_stack_leave_live_frames_intact) {
+    struct sigaction action {};
+    action.sa_handler = &on_usr2;
+    action.sa_flags = SA_ONSTACK;
+    sigemptyset(&action.sa_mask);
+    struct sigaction previous {};
+    ::sigaction(SIGUSR2, &action, &previous);
+    const int before = usr2_seen.load();
+    for (int depth : {0, 10, 30, 45}) { // up to about 46 KiB of a 64 KiB stack
+        auto h = rthread::builder{}.stack_size(64 * 1024).spawn([depth] { return deep(depth); });
+        BOOST_TEST(h.value().join().value() == depth * (depth + 1) / 2, "depth " << depth);
+    }
+    BOOST_TEST(usr2_seen.load() == before + 4);
+    ::sigaction(SIGUSR2, &previous, nullptr);
+}
