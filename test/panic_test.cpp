@@ -93,8 +93,16 @@ BOOST_AUTO_TEST_CASE(join_returns_panic_payload_of_any_type) {
     // Rust: test_try_panic_any_message_owned_str / static_str / unit.
     hook_recorder quiet;
     auto from_literal = rthread::spawn([] { throw "static str"; }).join();
-    BOOST_TEST(payload_is<const char*>(
-        from_literal, [](const char* s) { return std::string(s) == "static str"; }));
+    BOOST_REQUIRE(!from_literal.has_value());
+    // A thrown pointer is caught by value: clang binds a reference to a
+    // thrown pointer to storage of its own, so payload_is() cannot be used.
+    try {
+        std::rethrow_exception(from_literal.error());
+    } catch (const char* s) {
+        BOOST_TEST(std::string(s) == "static str");
+    } catch (...) {
+        BOOST_FAIL("the payload is not a const char*");
+    }
     auto from_string = rthread::spawn([] { throw std::string("owned string"); }).join();
     BOOST_TEST(payload_is<std::string>(from_string,
                                        [](const std::string& s) { return s == "owned string"; }));
