@@ -1,0 +1,218 @@
+// fork() from a multithreaded program. Only the forking thread goes on in
+// the child (POSIX); the registry's fork handlers make the library agree:
+// threads() lists that thread alone, current() and current_id() are still
+// its own, and parking, spawning and thread-locals work.
+//
+// Each case forks while other threads are parked (the state under test),
+// through run_in_child; the child reports failed checks on stderr and in
+// its exit code.
+#define BOOST_TEST_MODULE fork
+#include "test_main.hpp"
+
+#include "child_process.hpp"
+
+#include <rthread/rthread.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+// ThreadSanitizer refuses by default to let the child of a multithreaded
+// fork start threads (die_after_fork); spawning there is what these tests
+// check, so allow it. Only ThreadSanitizer reads this.
+extern "C" const char* __tsan_default_options() {
+    return "die_after_fork=0";
+}
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// In the child: counts failed checks and says which on stderr.
+int failures = 0;
+
+#define CHILD_CHECK(condition)                                                                     \
+    do {                                                                                           \
+        if (!(condition)) {                                                                        \
+            std::fprintf(stderr, "check failed at line %d: %s\n", __LINE__, #condition);           \
+            ++failures;                                                                            \
+        }                                                                                          \
+    } while (false)
+
+// Threads parked until released, so that the fork happens while they run.
+//
+// Their stacks are small (64 KiB) so that, in the child, glibc's stack
+// cache (which takes back the stacks of the threads that did not survive
+// the fork) never hands one of them to a thread the child spawns with the
+// default size: ThreadSanitizer, which keeps the parent's threads
+// registered in the child, would take the reused pthread_t for a duplicate.
+class parked_threads {
+public:
+    explicit parked_threads(int count) {
+        for (int i = 0; i < count; ++i) {
+            auto h = rthread::builder{}.name("bystander").stack_size(64 * 1024).spawn([this] {
+                started_.fetch_add(1);
+                while (!released_.load()) {
+                    rthread::park();
+                }
+            });
+            handles_.push_back(std::move(h).value());
+        }
+        // Not park(): the forking thread must fork without a token.
+        while (started_.load() < count) {
+            rthread::yield_now();
+        }
+    }
+    parked_threads(const parked_threads&) = delete;
+    parked_threads& operator=(const parked_threads&) = delete;
+    ~parked_threads() {
+        released_.store(true);
+        for (auto& h : handles_) {
+            h.thread().unpark();
+            (void)h.join();
+        }
+    }
+    const std::vector<rthread::join_handle<void>>& handles() const { return handles_; }
+
+private:
+    std::vector<rthread::join_handle<void>> handles_;
+    std::atomic<int> started_{0};
+    std::atomic<bool> released_{false};
+};
+
+// Forks (with three other threads parked) and runs checks in the child.
+void check_in_forked_child(const std::function<void()>& checks) {
+    const parked_threads bystanders(3);
+    const auto child = test_support::run_in_child([&] {
+        failures = 0;
+        checks();
+        std::fflush(stderr);
+        ::_exit(failures == 0 ? 0 : 1);
+    });
+    BOOST_TEST(child.exited, "signal " << child.signal << ": " << child.stderr_text);
+    BOOST_TEST(child.exit_code == 0, child.stderr_text);
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(child_lists_only_the_forking_thread) {
+    const rthread::thread before = rthread::current();
+    check_in_forked_child([&] {
+        const auto live = rthread::threads();
+        CHILD_CHECK(live.size() == 1);
+        CHILD_CHECK(!live.empty() && live.front() == before);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(child_keeps_the_forking_threads_identity) {
+    const rthread::thread before = rthread::current();
+    check_in_forked_child([&] {
+        CHILD_CHECK(rthread::current() == before);
+        CHILD_CHECK(rthread::current_id() == before.id());
+        CHILD_CHECK(rthread::current().id() == before.id());
+        CHILD_CHECK(rthread::current().name() == before.name());
+    });
+}
+
+BOOST_AUTO_TEST_CASE(child_parks_with_a_timeout_and_unparks_itself) {
+    check_in_forked_child([] {
+        CHILD_CHECK(!rthread::park_timeout(5ms)); // no token: times out
+        rthread::current().unpark();
+        CHILD_CHECK(rthread::park_timeout(10s)); // its own token
+        CHILD_CHECK(!rthread::park_timeout(0ms));
+    });
+}
+
+BOOST_AUTO_TEST_CASE(child_spawns_joins_and_is_unparked_by_its_threads) {
+    check_in_forked_child([] {
+        const rthread::thread me = rthread::current();
+        auto h = rthread::builder{}.name("child's own").spawn([me] {
+            me.unpark();
+            return rthread::current().name().value_or("?") == "child's own";
+        });
+        CHILD_CHECK(rthread::park_timeout(10s));
+        CHILD_CHECK(h.value().join().value());
+        CHILD_CHECK(rthread::threads().size() == 1); // the joined one has gone
+    });
+}
+
+BOOST_AUTO_TEST_CASE(unparking_threads_left_behind_in_the_parent_is_harmless) {
+    const parked_threads bystanders(2);
+    const auto child = test_support::run_in_child([&] {
+        for (const auto& h : bystanders.handles()) {
+            h.thread().unpark(); // a handle of a thread that does not exist here
+            CHILD_CHECK(!h.thread().name().value_or("").empty());
+        }
+        CHILD_CHECK(rthread::spawn([] { return 5; }).join().value() == 5);
+        std::fflush(stderr);
+        ::_exit(failures == 0 ? 0 : 1);
+    });
+    BOOST_TEST(child.exited, "signal " << child.signal << ": " << child.stderr_text);
+    BOOST_TEST(child.exit_code == 0, child.stderr_text);
+}
+
+namespace {
+
+std::atomic<int> values_destroyed{0};
+
+struct tracked {
+    int value = 0;
+    tracked() = default;
+    explicit tracked(int v) : value(v) {}
+    tracked(const tracked&) = delete;
+    tracked& operator=(const tracked&) = delete;
+    ~tracked() { values_destroyed.fetch_add(1); }
+};
+
+RTHREAD_THREAD_LOCAL(int, NUMBER, 1);
+RTHREAD_THREAD_LOCAL(tracked, TRACKED, tracked(10));
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(thread_locals_work_in_the_child) {
+    NUMBER.set(42); // the forking thread's value is copied into the child
+    check_in_forked_child([] {
+        CHILD_CHECK(NUMBER.get() == 42);
+        CHILD_CHECK(NUMBER.state() == rthread::local_key_state::valid);
+        // A key first touched in the child.
+        CHILD_CHECK(TRACKED.with([](tracked& t) { return t.value; }) == 10);
+        // A thread spawned in the child has values of its own, destroyed
+        // before join() returns.
+        const int destroyed_before = values_destroyed.load();
+        auto h = rthread::spawn([] {
+            const int fresh = NUMBER.get();
+            NUMBER.set(7);
+            TRACKED.with([](tracked& t) { t.value = 11; });
+            return fresh;
+        });
+        CHILD_CHECK(h.join().value() == 1);
+        CHILD_CHECK(values_destroyed.load() == destroyed_before + 1);
+        CHILD_CHECK(NUMBER.get() == 42); // untouched by the other thread
+    });
+    NUMBER.set(1);
+}
+
+BOOST_AUTO_TEST_CASE(fork_from_a_spawned_thread_makes_it_the_childs_only_thread) {
+    const parked_threads bystanders(2);
+    auto forker = rthread::builder{}.name("forker").spawn([] {
+        const rthread::thread me = rthread::current();
+        return test_support::run_in_child([me] {
+            CHILD_CHECK(rthread::current() == me);
+            CHILD_CHECK(rthread::current().name() == std::optional<std::string_view>("forker"));
+            const auto live = rthread::threads();
+            CHILD_CHECK(live.size() == 1 && live.front() == me);
+            CHILD_CHECK(rthread::spawn([] { return rthread::current_id(); }).join().value() !=
+                        me.id());
+            rthread::current().unpark();
+            CHILD_CHECK(rthread::park_timeout(10s));
+            std::fflush(stderr);
+            ::_exit(failures == 0 ? 0 : 1);
+        });
+    });
+    const auto child = forker.value().join().value();
+    BOOST_TEST(child.exited, "signal " << child.signal << ": " << child.stderr_text);
+    BOOST_TEST(child.exit_code == 0, child.stderr_text);
+}
