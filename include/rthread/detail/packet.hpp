@@ -54,6 +54,20 @@ public:
             delete this;
         }
     }
+    /// Takes a reference unless the count already reached zero (the slot is
+    /// being destroyed): for a holder that keeps no reference of its own, as
+    /// a scope's list of its threads' packets (scope.hpp).
+    bool try_retain() noexcept {
+        // relaxed: such a holder reaches the slot under its own lock, which
+        // orders its accesses; the count only has to stay above zero.
+        std::uint32_t n = refs_.load(std::memory_order_relaxed);
+        while (n != 0) {
+            if (refs_.compare_exchange_weak(n, n + 1, std::memory_order_relaxed)) {
+                return true;
+            }
+        }
+        return false;
+    }
     /// True once every other owner let go (for is_finished()).
     bool sole_owner() const noexcept {
         // acquire: pairs with the thread's release in release(), so a
@@ -94,9 +108,11 @@ private:
     P* p_ = nullptr;
 };
 
-/// The result slot of one spawned thread.
+/// The result slot of one spawned thread. Not final: a scoped thread's
+/// packet (detail/scope_state.hpp) derives from it to tell its scope about
+/// a panic nobody joined.
 template <class T>
-class packet final : public shared_slot {
+class packet : public shared_slot {
 public:
     std::optional<rthread::result<T>> value;
 };

@@ -1,0 +1,809 @@
+// Scoped threads: rthread::scope, scope_handle, scoped_join_handle,
+// builder::spawn_scoped, scope_panic. Ported as behaviour from Rust's
+// library/std/src/thread/tests.rs (the scoped cases), the examples in
+// library/std/src/thread/scoped.rs and crossbeam-utils' tests/thread.rs,
+// plus what C++ adds: handles that outlive their scope, payloads of any type
+// kept in scope_panic, the parking token left alone.
+#define BOOST_TEST_MODULE scope
+#include <boost/test/unit_test.hpp>
+
+#include "child_process.hpp"
+
+#include <rthread/rthread.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <mutex>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <pthread.h>
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// A one-shot gate: wait() blocks until open(). The tests' own
+// synchronisation, so that no case sleeps to let a thread get somewhere.
+class gate {
+public:
+    void open() {
+        std::lock_guard<std::mutex> lock(mutex_);
+        open_ = true;
+        opened_.notify_all();
+    }
+    void wait() {
+        std::unique_lock<std::mutex> lock(mutex_);
+        opened_.wait(lock, [this] { return open_; });
+    }
+
+private:
+    std::mutex mutex_;
+    std::condition_variable opened_;
+    bool open_ = false;
+};
+
+// Waits, without sleeping, until a thread's function has returned.
+template <class Handle>
+void wait_finished(const Handle& h) {
+    while (!h.is_finished()) {
+        rthread::yield_now();
+    }
+}
+
+// Sets *flag when destroyed (a moved-from one does nothing).
+class sets_on_destroy {
+public:
+    explicit sets_on_destroy(std::atomic<bool>* flag) : flag_(flag) {}
+    sets_on_destroy(sets_on_destroy&& other) noexcept
+        : flag_(std::exchange(other.flag_, nullptr)) {}
+    sets_on_destroy& operator=(sets_on_destroy&&) = delete;
+    ~sets_on_destroy() {
+        if (flag_ != nullptr) {
+            flag_->store(true);
+        }
+    }
+
+private:
+    std::atomic<bool>* flag_;
+};
+
+struct not_an_exception {
+    int code;
+};
+
+bool is_invalid_argument(const std::system_error& e) {
+    return e.code() == std::errc::invalid_argument;
+}
+
+// The payload's text (panic_message), or "?" for types without one.
+std::string text(const std::exception_ptr& p) {
+    return rthread::panic_message(p).value_or("?");
+}
+
+// Panics of this suite are expected: keep stderr for real failures. Cases
+// that look at the hook install their own and put this one back.
+struct quiet_panic_hook {
+    quiet_panic_hook() {
+        rthread::set_panic_hook([](const rthread::panic_info&) {});
+    }
+};
+BOOST_TEST_GLOBAL_FIXTURE(quiet_panic_hook);
+
+} // namespace
+
+// --- Rust's scoped.rs examples ---------------------------------------------
+
+BOOST_AUTO_TEST_CASE(scope_lets_threads_borrow_the_callers_locals) {
+    // Rust: the example of thread::scope.
+    std::vector<int> a{1, 2, 3};
+    std::size_t x = 0;
+    std::size_t seen = 0;
+    rthread::scope([&](rthread::scope_handle& s) {
+        s.spawn([&] { seen = a.size(); });
+        s.spawn([&] { x += static_cast<std::size_t>(a[0] + a[2]); });
+    });
+    a.push_back(4);
+    BOOST_TEST(x == a.size());
+    BOOST_TEST(seen == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(spawn_scoped_names_threads_and_borrows_locals) {
+    // Rust: the example of Builder::spawn_scoped.
+    std::vector<int> a{1, 2, 3};
+    std::size_t x = 0;
+    std::string first_name;
+    std::string second_name;
+    rthread::scope([&](rthread::scope_handle& s) {
+        rthread::builder{}
+            .name("first")
+            .spawn_scoped(s,
+                          [&] {
+                              first_name = std::string(rthread::current().name().value());
+                              BOOST_TEST(a.size() == 3u);
+                          })
+            .value();
+        rthread::builder{}
+            .name("second")
+            .spawn_scoped(s,
+                          [&] {
+                              second_name = std::string(rthread::current().name().value());
+                              x += static_cast<std::size_t>(a[0] + a[2]);
+                          })
+            .value();
+    });
+    a.push_back(4);
+    BOOST_TEST(x == a.size());
+    BOOST_TEST(first_name == "first");
+    BOOST_TEST(second_name == "second");
+}
+
+BOOST_AUTO_TEST_CASE(scoped_join_handle_thread_is_the_spawned_thread) {
+    // Rust: the example of ScopedJoinHandle::thread.
+    rthread::scope([](rthread::scope_handle& s) {
+        auto t = s.spawn([] { return rthread::current(); });
+        const rthread::thread seen = t.join().value();
+        BOOST_TEST((seen == t.thread()));
+        BOOST_TEST((t.thread() != rthread::current()));
+        BOOST_TEST(t.thread().id().as_u64() > 1u);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(join_returns_a_scoped_threads_panic) {
+    // Rust: the example of ScopedJoinHandle::join.
+    rthread::scope([](rthread::scope_handle& s) {
+        auto t = s.spawn([] { RTHREAD_PANIC("oh no"); });
+        const rthread::result<void> r = t.join();
+        BOOST_REQUIRE(r.has_error());
+        BOOST_TEST(text(r.error()) == "oh no");
+    });
+}
+
+BOOST_AUTO_TEST_CASE(is_finished_turns_true_once_the_function_returned) {
+    // Rust: test_is_finished, through a scope.
+    gate release;
+    rthread::scope([&](rthread::scope_handle& s) {
+        auto t = s.spawn([&] {
+            release.wait();
+            return 1234;
+        });
+        BOOST_TEST(!t.is_finished()); // it is still waiting for the gate
+        release.open();
+        wait_finished(t);
+        BOOST_TEST(t.is_finished());
+        BOOST_TEST(t.join().value() == 1234);
+        BOOST_TEST(!t.is_finished()); // joined: empty
+    });
+}
+
+// --- Rust's tests.rs scoped cases ------------------------------------------
+
+BOOST_AUTO_TEST_CASE(scope_waits_for_threads_spawned_by_a_result_destructor) {
+    // Rust: test_scoped_threads_drop_result_before_join. The thread's result
+    // is never joined; its destructor, run by the scope, spawns one more
+    // thread of the scope, which the scope must wait for too.
+    std::atomic<bool> actually_finished{false};
+    struct spawns_on_destroy {
+        rthread::scope_handle* scope;
+        std::atomic<bool>* flag;
+        spawns_on_destroy(rthread::scope_handle* s, std::atomic<bool>* f) : scope(s), flag(f) {}
+        spawns_on_destroy(spawns_on_destroy&& other) noexcept
+            : scope(std::exchange(other.scope, nullptr)), flag(other.flag) {}
+        spawns_on_destroy& operator=(spawns_on_destroy&&) = delete;
+        ~spawns_on_destroy() {
+            if (scope != nullptr) {
+                std::atomic<bool>* f = flag;
+                scope->spawn([f] { f->store(true); });
+            }
+        }
+    };
+    rthread::scope([&](rthread::scope_handle& s) {
+        s.spawn([&] { return spawns_on_destroy(&s, &actually_finished); });
+    });
+    BOOST_TEST(actually_finished.load());
+}
+
+BOOST_AUTO_TEST_CASE(scope_destroys_unjoined_results_before_it_returns) {
+    // crossbeam: test_scoped_threads_drop_result_before_join.
+    std::atomic<bool> destroyed{false};
+    rthread::scope(
+        [&](rthread::scope_handle& s) { s.spawn([&] { return sets_on_destroy(&destroyed); }); });
+    BOOST_TEST(destroyed.load());
+}
+
+namespace {
+// Rust: test_scoped_threads_nll, a compilation test for this exact shape:
+// a scope that borrows a function's reference parameter.
+void borrow_in_scope(const std::uint8_t& x, std::uint8_t& out) {
+    rthread::scope([&](rthread::scope_handle& s) { s.spawn([&] { out = x; }); });
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(scope_borrows_a_reference_parameter) {
+    const std::uint8_t x = 42;
+    std::uint8_t out = 0;
+    borrow_in_scope(x, out);
+    BOOST_TEST(out == 42);
+}
+
+BOOST_AUTO_TEST_CASE(threads_reading_a_shared_local_race_free) {
+    // Rust: scope_join_race (rust-lang/rust#98498), whose race ThreadSanitizer
+    // sees here as Miri does there.
+    for (int round = 0; round < 30; ++round) {
+        std::atomic<bool> a_bool{false};
+        rthread::scope([&](rthread::scope_handle& s) {
+            for (int i = 0; i < 10; ++i) {
+                s.spawn([&] { return a_bool.load(std::memory_order_relaxed); });
+            }
+        });
+    }
+}
+
+// --- crossbeam-utils' scope tests ------------------------------------------
+
+BOOST_AUTO_TEST_CASE(joined_threads_and_joined_panics_end_the_scope_normally) {
+    // crossbeam: join.
+    std::size_t counter = 0;
+    rthread::scope([&](rthread::scope_handle& s) {
+        auto handle = s.spawn([&] { counter = 1; });
+        BOOST_TEST(!handle.join().has_error());
+        auto panic_handle =
+            s.spawn([] { RTHREAD_PANIC("\"My honey is running out!\", said Pooh."); });
+        BOOST_TEST(panic_handle.join().has_error());
+    });
+    BOOST_TEST(counter == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(scope_waits_for_threads_whose_handles_were_dropped) {
+    // crossbeam: counter.
+    std::atomic<std::size_t> counter{0};
+    rthread::scope([&](rthread::scope_handle& s) {
+        for (int i = 0; i < 10; ++i) {
+            s.spawn([&] { counter.fetch_add(1, std::memory_order_relaxed); });
+        }
+    });
+    BOOST_TEST(counter.load() == 10u);
+}
+
+BOOST_AUTO_TEST_CASE(spawn_scoped_with_a_tiny_stack_and_names) {
+    // crossbeam: counter_builder (a 20-byte stack is raised to the minimum).
+    std::atomic<std::size_t> counter{0};
+    rthread::scope([&](rthread::scope_handle& s) {
+        for (int i = 0; i < 10; ++i) {
+            rthread::builder{}
+                .name("child-" + std::to_string(i))
+                .stack_size(20)
+                .spawn_scoped(s,
+                              [&counter, i] {
+                                  BOOST_TEST(rthread::current().name().value() ==
+                                             "child-" + std::to_string(i));
+                                  counter.fetch_add(1, std::memory_order_relaxed);
+                              })
+                .value();
+        }
+    });
+    BOOST_TEST(counter.load() == 10u);
+}
+
+BOOST_AUTO_TEST_CASE(an_unjoined_panic_ends_the_scope_with_scope_panic_after_all_threads) {
+    // crossbeam: counter_panic.
+    std::atomic<std::size_t> counter{0};
+    BOOST_CHECK_THROW(rthread::scope([&](rthread::scope_handle& s) {
+                          s.spawn(
+                              [] { RTHREAD_PANIC("\"My honey is running out!\", said Pooh."); });
+                          for (int i = 0; i < 10; ++i) {
+                              s.spawn([&] { counter.fetch_add(1, std::memory_order_relaxed); });
+                          }
+                      }),
+                      rthread::scope_panic);
+    BOOST_TEST(counter.load() == 10u);
+}
+
+BOOST_AUTO_TEST_CASE(scope_panic_keeps_every_unjoined_panic_in_spawn_order) {
+    // crossbeam: panic_twice / panic_many, which count the panics; we keep
+    // them. The threads end in reverse order, so the payloads' order is the
+    // spawn order and not the order the panics were seen.
+    gate second_may_panic;
+    gate first_may_panic;
+    try {
+        rthread::scope([&](rthread::scope_handle& s) {
+            auto first = s.spawn([&] {
+                first_may_panic.wait();
+                RTHREAD_PANIC("deliberate panic #1");
+            });
+            auto second = s.spawn([&] {
+                second_may_panic.wait();
+                throw std::string("deliberate panic #2");
+            });
+            auto third = s.spawn([] { throw std::runtime_error("deliberate panic #3"); });
+            s.spawn([] {}); // no panic: not in the list
+            wait_finished(third);
+            third = {}; // dropped unjoined: its panic is the scope's now
+            second_may_panic.open();
+            wait_finished(second);
+            second = {};
+            first_may_panic.open();
+        });
+        BOOST_FAIL("scope did not throw");
+    } catch (const rthread::scope_panic& e) {
+        BOOST_TEST(std::string(e.what()) == "a scoped thread panicked");
+        BOOST_REQUIRE(e.payloads().size() == 3u);
+        BOOST_TEST(text(e.payloads()[0]) == "deliberate panic #1");
+        BOOST_TEST(text(e.payloads()[1]) == "deliberate panic #2");
+        BOOST_TEST(text(e.payloads()[2]) == "deliberate panic #3");
+    }
+}
+
+namespace {
+// crossbeam: nesting. Each level spawns the next through the same handle.
+void recurse(rthread::scope_handle& s, const std::string& var, int depth,
+             std::atomic<int>& reached) {
+    BOOST_TEST(var == "foo");
+    reached.fetch_add(1, std::memory_order_relaxed);
+    if (depth > 0) {
+        s.spawn([&s, &var, depth, &reached] { recurse(s, var, depth - 1, reached); });
+    }
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(scope_waits_for_threads_spawned_by_scoped_threads) {
+    // crossbeam: nesting.
+    const std::string var = "foo";
+    std::atomic<int> reached{0};
+    rthread::scope([&](rthread::scope_handle& s) {
+        s.spawn([&] { s.spawn([&] { recurse(s, var, 5, reached); }); });
+    });
+    BOOST_TEST(reached.load() == 6);
+}
+
+BOOST_AUTO_TEST_CASE(a_scoped_thread_joins_a_thread_it_spawned) {
+    // crossbeam: join_nested.
+    int seven = 0;
+    rthread::scope([&](rthread::scope_handle& s) {
+        s.spawn([&] {
+            auto handle = s.spawn([] { return 7; });
+            seven = handle.join().value();
+        });
+    });
+    BOOST_TEST(seven == 7);
+}
+
+BOOST_AUTO_TEST_CASE(scope_returns_the_value_of_its_function) {
+    // crossbeam: scope_returns_ok.
+    const int result = rthread::scope(
+        [](rthread::scope_handle& s) { return s.spawn([] { return 1234; }).join().value(); });
+    BOOST_TEST(result == 1234);
+}
+
+BOOST_AUTO_TEST_CASE(native_handle_is_the_threads_pthread_t) {
+    // crossbeam: as_pthread_t.
+    gate release;
+    rthread::scope([&](rthread::scope_handle& s) {
+        auto handle = s.spawn([&] {
+            release.wait();
+            return ::pthread_self();
+        });
+        const pthread_t native = handle.native_handle();
+        release.open();
+        BOOST_TEST(::pthread_equal(native, handle.join().value()) != 0);
+    });
+}
+
+// --- The issue's own cases -------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(threads_mutate_a_local_vector_seen_after_scope) {
+    std::vector<std::uint64_t> squares(16, 0);
+    rthread::scope([&](rthread::scope_handle& s) {
+        for (std::size_t i = 0; i < squares.size(); ++i) {
+            s.spawn([&squares, i] { squares[i] = i * i; });
+        }
+    });
+    for (std::size_t i = 0; i < squares.size(); ++i) {
+        BOOST_TEST(squares[i] == i * i);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(nested_scopes_each_wait_for_their_own_threads) {
+    std::vector<int> outer(4, 0);
+    rthread::scope([&](rthread::scope_handle& s) {
+        for (std::size_t i = 0; i < outer.size(); ++i) {
+            s.spawn([&outer, i] {
+                std::vector<int> inner(4, 0);
+                rthread::scope([&](rthread::scope_handle& t) {
+                    for (std::size_t j = 0; j < inner.size(); ++j) {
+                        t.spawn([&inner, &outer, i, j] {
+                            inner[j] = static_cast<int>(i * 10 + j);
+                            BOOST_TEST(outer.size() == 4u); // borrows the outer scope's
+                        });
+                    }
+                });
+                // The inner scope has ended: every inner[j] is written.
+                outer[i] = std::accumulate(inner.begin(), inner.end(), 0);
+            });
+        }
+    });
+    for (std::size_t i = 0; i < outer.size(); ++i) {
+        BOOST_TEST(outer[i] == static_cast<int>(40 * i + 6));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(scope_with_a_thousand_threads_alive_at_once) {
+    // All of them alive together on the machine's two cores: the count must
+    // hold up under contention, whoever ends last.
+    constexpr int threads = 1000;
+    gate all_spawned;
+    std::atomic<int> ran{0};
+    rthread::scope([&](rthread::scope_handle& s) {
+        for (int i = 0; i < threads; ++i) {
+            rthread::builder{}
+                .stack_size(64 * 1024)
+                .spawn_scoped(s,
+                              [&] {
+                                  all_spawned.wait();
+                                  ran.fetch_add(1, std::memory_order_relaxed);
+                              })
+                .value();
+        }
+        all_spawned.open();
+    });
+    BOOST_TEST(ran.load() == threads);
+}
+
+BOOST_AUTO_TEST_CASE(scope_panic_keeps_payloads_of_any_type) {
+    try {
+        rthread::scope([](rthread::scope_handle& s) {
+            // One at a time, so that the spawn order is also the end order.
+            wait_finished(s.spawn([] { throw 42; }));
+            wait_finished(s.spawn([] { throw not_an_exception{7}; }));
+            wait_finished(s.spawn([] { throw "a string literal"; }));
+            wait_finished(s.spawn([] { throw std::string("a std::string"); }));
+        });
+        BOOST_FAIL("scope did not throw");
+    } catch (const rthread::scope_panic& e) {
+        BOOST_REQUIRE(e.payloads().size() == 4u);
+        try {
+            std::rethrow_exception(e.payloads()[0]);
+        } catch (int i) {
+            BOOST_TEST(i == 42);
+        }
+        try {
+            std::rethrow_exception(e.payloads()[1]);
+        } catch (const not_an_exception& n) {
+            BOOST_TEST(n.code == 7);
+        }
+        BOOST_TEST(!rthread::panic_message(e.payloads()[1]).has_value());
+        BOOST_TEST(text(e.payloads()[2]) == "a string literal");
+        BOOST_TEST(text(e.payloads()[3]) == "a std::string");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(scope_panic_is_a_panic_error_at_the_callers_location) {
+    // Rust's scope is #[track_caller]: its panic points at the caller.
+    std::uint_least32_t line = 0;
+    try {
+        line = __LINE__ + 1;
+        rthread::scope([](rthread::scope_handle& s) { s.spawn([] { throw 1; }); });
+        BOOST_FAIL("scope did not throw");
+    } catch (const rthread::panic_error& e) {
+        BOOST_TEST(std::string(e.what()) == "a scoped thread panicked");
+        BOOST_TEST(e.location().line() == line);
+        BOOST_TEST(std::string(e.location().file_name()).find("scope_test.cpp") !=
+                   std::string::npos);
+        BOOST_TEST(dynamic_cast<const rthread::scope_panic*>(&e) != nullptr);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(scope_panic_copies_share_the_payloads) {
+    try {
+        rthread::scope([](rthread::scope_handle& s) { s.spawn([] { throw 5; }); });
+    } catch (const rthread::scope_panic& e) {
+        const rthread::scope_panic copy = e; // an exception is copied when rethrown
+        BOOST_TEST(copy.payloads().size() == 1u);
+        BOOST_TEST((&copy.payloads() == &e.payloads()));
+        return;
+    }
+    BOOST_FAIL("scope did not throw");
+}
+
+BOOST_AUTO_TEST_CASE(a_joined_panic_does_not_count) {
+    BOOST_CHECK_NO_THROW(rthread::scope([](rthread::scope_handle& s) {
+        auto h = s.spawn([] { throw 1; });
+        BOOST_TEST(h.join().has_error());
+    }));
+}
+
+BOOST_AUTO_TEST_CASE(a_panic_joined_after_the_thread_ended_does_not_count) {
+    BOOST_CHECK_NO_THROW(rthread::scope([](rthread::scope_handle& s) {
+        auto h = s.spawn([] { throw 1; });
+        wait_finished(h);
+        BOOST_TEST(h.join().has_error());
+    }));
+}
+
+BOOST_AUTO_TEST_CASE(if_f_throws_scope_waits_for_every_thread_then_rethrows) {
+    struct from_f {};
+    gate release;
+    std::atomic<bool> finished{false};
+    struct opens_on_unwind {
+        gate& g;
+        ~opens_on_unwind() { g.open(); }
+    };
+    BOOST_CHECK_THROW(rthread::scope([&](rthread::scope_handle& s) {
+                          s.spawn([&] {
+                              release.wait();
+                              finished.store(true);
+                          });
+                          opens_on_unwind opener{release};
+                          throw from_f{};
+                      }),
+                      from_f);
+    BOOST_TEST(finished.load());
+}
+
+BOOST_AUTO_TEST_CASE(fs_exception_wins_over_unjoined_panics) {
+    // As Rust's scope, which resumes f's panic before looking at the threads.
+    BOOST_CHECK_EXCEPTION(rthread::scope([](rthread::scope_handle& s) {
+                              wait_finished(s.spawn([] { throw 1; }));
+                              throw std::logic_error("from f");
+                          }),
+                          std::logic_error, [](const std::logic_error& e) {
+                              return std::string(e.what()) == "from f";
+                          });
+}
+
+BOOST_AUTO_TEST_CASE(if_f_throws_unjoined_results_are_still_destroyed) {
+    std::atomic<bool> destroyed{false};
+    BOOST_CHECK_THROW(rthread::scope([&](rthread::scope_handle& s) {
+                          s.spawn([&] { return sets_on_destroy(&destroyed); });
+                          throw 1;
+                      }),
+                      int);
+    BOOST_TEST(destroyed.load());
+}
+
+BOOST_AUTO_TEST_CASE(spawn_failure_inside_a_scope_is_an_error_and_the_scope_ends_cleanly) {
+    std::atomic<int> ran{0};
+    rthread::scope([&](rthread::scope_handle& s) {
+        auto before = s.spawn([&] { ran.fetch_add(1); });
+        auto too_big = rthread::builder{}
+                           .stack_size(std::numeric_limits<std::size_t>::max())
+                           .spawn_scoped(s, [&] { ran.fetch_add(100); });
+        BOOST_TEST(too_big.has_error());
+        auto bad_name = rthread::builder{}.name(std::string("nul\0here", 8)).spawn_scoped(s, [&] {
+            ran.fetch_add(100);
+        });
+        BOOST_REQUIRE(bad_name.has_error());
+        BOOST_TEST((bad_name.error() == boost::system::errc::invalid_argument));
+        s.spawn([&] { ran.fetch_add(1); });
+    });
+    BOOST_TEST(ran.load() == 2);
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_spawn_destroys_its_function_before_the_scope_ends) {
+    // The function and its captures belong to the failed spawn: gone by the
+    // time spawn_scoped returns its error.
+    std::atomic<bool> destroyed{false};
+    rthread::scope([&](rthread::scope_handle& s) {
+        auto failed = rthread::builder{}
+                          .stack_size(std::numeric_limits<std::size_t>::max())
+                          .spawn_scoped(
+                              s, [](const sets_on_destroy&) {}, sets_on_destroy(&destroyed));
+        BOOST_TEST(failed.has_error());
+        BOOST_TEST(destroyed.load());
+    });
+}
+
+BOOST_AUTO_TEST_CASE(scope_handle_spawn_throws_system_error_when_no_thread_can_be_made) {
+    // Rust's Scope::spawn panics with "failed to spawn thread"; ours throws
+    // as rthread::spawn does. The default stack size is read once per
+    // process, so the impossible one is set in a fresh process.
+    if (!test_support::in_fresh_process()) {
+        const auto child = test_support::run_fresh_test_case(
+            "scope_handle_spawn_throws_system_error_when_no_thread_can_be_made",
+            {"RTHREAD_MIN_STACK=18446744073709551615"});
+        BOOST_TEST(child.exited);
+        BOOST_TEST(child.exit_code == 0, child.stdout_text << child.stderr_text);
+        return;
+    }
+    bool threw = false;
+    rthread::scope([&](rthread::scope_handle& s) {
+        try {
+            s.spawn([] {});
+        } catch (const std::system_error&) {
+            threw = true;
+        }
+    });
+    BOOST_TEST(threw);
+}
+
+BOOST_AUTO_TEST_CASE(scope_neither_consumes_nor_leaves_a_park_token) {
+    // API.md "Parking": Rust's scope parks and may leave a stray token; ours
+    // waits by other means.
+    const auto busy_scope = [] {
+        rthread::scope([](rthread::scope_handle& s) {
+            for (int i = 0; i < 8; ++i) {
+                auto h = s.spawn([] { return 1; });
+                if (i % 2 == 0) {
+                    h.join().value();
+                }
+            }
+        });
+    };
+    busy_scope();
+    BOOST_TEST(!rthread::park_timeout(0s)); // none left behind
+
+    rthread::current().unpark();
+    busy_scope();
+    BOOST_TEST(rthread::park_timeout(0s)); // ours survived the scope
+    BOOST_TEST(!rthread::park_timeout(0s));
+}
+
+// --- scoped_join_handle ----------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(a_second_join_throws_invalid_argument) {
+    rthread::scope([](rthread::scope_handle& s) {
+        auto h = s.spawn([] { return 3; });
+        BOOST_TEST(h.joinable());
+        BOOST_TEST(h.join().value() == 3);
+        BOOST_TEST(!h.joinable());
+        BOOST_CHECK_EXCEPTION(h.join(), std::system_error, is_invalid_argument);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(an_empty_or_moved_from_handle_is_not_joinable) {
+    rthread::scoped_join_handle<int> empty;
+    BOOST_TEST(!empty.joinable());
+    BOOST_TEST(!empty.is_finished());
+    BOOST_TEST(empty.thread().id().as_u64() == 0u);
+    BOOST_CHECK_EXCEPTION(empty.join(), std::system_error, is_invalid_argument);
+    rthread::scope([](rthread::scope_handle& s) {
+        auto h = s.spawn([] { return 1; });
+        auto moved = std::move(h);
+        BOOST_TEST(!h.joinable()); // NOLINT(bugprone-use-after-move): the point of the test
+        BOOST_CHECK_EXCEPTION(h.join(), std::system_error, is_invalid_argument);
+        BOOST_TEST(moved.join().value() == 1);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(join_gives_move_only_values_and_passes_decayed_argument_copies) {
+    rthread::scope([](rthread::scope_handle& s) {
+        std::string original = "abc";
+        auto h = s.spawn(
+            [](std::string copy, int n) {
+                copy += std::to_string(n);
+                return std::make_unique<std::string>(copy);
+            },
+            original, 1);
+        BOOST_TEST(*h.join().value() == "abc1");
+        BOOST_TEST(original == "abc");
+    });
+}
+
+BOOST_AUTO_TEST_CASE(scope_returns_void_move_only_and_reference_results) {
+    rthread::scope([](rthread::scope_handle&) {});
+    auto p = rthread::scope([](rthread::scope_handle&) { return std::make_unique<int>(9); });
+    BOOST_TEST(*p == 9);
+    int x = 0;
+    int& r = rthread::scope([&](rthread::scope_handle&) -> int& { return x; });
+    BOOST_TEST(&r == &x);
+    // A generic lambda works as f too.
+    BOOST_TEST(rthread::scope([](auto& s) { return s.spawn([] { return 2; }).join().value(); }) ==
+               2);
+}
+
+BOOST_AUTO_TEST_CASE(a_handle_that_outlives_its_scope_was_settled_by_the_scope) {
+    // C++ cannot stop a handle from leaving its scope (Rust's lifetimes do).
+    // The scope took its result: destroyed before scope returned, and join()
+    // afterwards throws as on a joined handle.
+    std::atomic<bool> destroyed{false};
+    auto h = rthread::scope([&](rthread::scope_handle& s) {
+        return s.spawn([&] { return sets_on_destroy(&destroyed); });
+    });
+    BOOST_TEST(destroyed.load());
+    BOOST_TEST(h.is_finished());
+    BOOST_CHECK_EXCEPTION(h.join(), std::system_error, is_invalid_argument);
+    BOOST_TEST(!h.joinable());
+}
+
+BOOST_AUTO_TEST_CASE(a_panic_in_a_handle_that_outlives_its_scope_counts_as_unjoined) {
+    rthread::scoped_join_handle<void> kept;
+    BOOST_CHECK_EXCEPTION(
+        rthread::scope([&](rthread::scope_handle& s) { kept = s.spawn([] { throw 11; }); }),
+        rthread::scope_panic,
+        [](const rthread::scope_panic& e) { return e.payloads().size() == 1u; });
+    BOOST_CHECK_EXCEPTION(kept.join(), std::system_error, is_invalid_argument);
+}
+
+BOOST_AUTO_TEST_CASE(a_handle_in_an_unjoined_result_is_settled_with_it) {
+    // A thread returns the handle of a thread it spawned, which panicked;
+    // nobody joins either: destroying the first result drops the second
+    // handle, so that panic is the scope's.
+    try {
+        rthread::scope([](rthread::scope_handle& s) {
+            s.spawn([&s] { return s.spawn([] { throw std::string("inner"); }); });
+        });
+        BOOST_FAIL("scope did not throw");
+    } catch (const rthread::scope_panic& e) {
+        BOOST_REQUIRE(e.payloads().size() == 1u);
+        BOOST_TEST(text(e.payloads()[0]) == "inner");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_scoped_thread_may_spawn_after_f_returned) {
+    // The scope is already waiting when the spawn happens: it must count the
+    // new thread before the spawning one ends.
+    std::atomic<bool> f_returned{false};
+    std::atomic<bool> late_ran{false};
+    rthread::scope([&](rthread::scope_handle& s) {
+        s.spawn([&] {
+            while (!f_returned.load()) {
+                rthread::yield_now();
+            }
+            s.spawn([&] { late_ran.store(true); });
+        });
+        f_returned.store(true);
+    });
+    BOOST_TEST(late_ran.load());
+}
+
+BOOST_AUTO_TEST_CASE(spawn_scoped_honours_the_stack_size) {
+    constexpr std::size_t wanted = 8u << 20;
+    rthread::scope([&](rthread::scope_handle& s) {
+        auto h = rthread::builder{}
+                     .stack_size(wanted)
+                     .spawn_scoped(s,
+                                   [] {
+                                       pthread_attr_t attr;
+                                       std::size_t size = 0;
+                                       ::pthread_getattr_np(::pthread_self(), &attr);
+                                       ::pthread_attr_getstacksize(&attr, &size);
+                                       ::pthread_attr_destroy(&attr);
+                                       return size;
+                                   })
+                     .value();
+        BOOST_TEST(h.join().value() >= wanted);
+    });
+}
+
+BOOST_AUTO_TEST_CASE(one_builder_spawns_several_scoped_threads) {
+    const rthread::builder named = rthread::builder{}.name("worker");
+    std::atomic<int> named_right{0};
+    rthread::scope([&](rthread::scope_handle& s) {
+        for (int i = 0; i < 3; ++i) {
+            named
+                .spawn_scoped(s,
+                              [&] {
+                                  if (rthread::current().name() ==
+                                      std::optional<std::string_view>("worker")) {
+                                      named_right.fetch_add(1);
+                                  }
+                              })
+                .value();
+        }
+    });
+    BOOST_TEST(named_right.load() == 3);
+}
+
+BOOST_AUTO_TEST_CASE(scoped_thread_panics_reach_the_panic_hook) {
+    std::mutex mutex;
+    std::vector<rthread::thread> reported;
+    rthread::set_panic_hook([&](const rthread::panic_info& info) {
+        std::lock_guard<std::mutex> lock(mutex);
+        reported.push_back(info.thread());
+    });
+    rthread::thread panicked = rthread::current();
+    BOOST_CHECK_THROW(rthread::scope([&](rthread::scope_handle& s) {
+                          panicked = s.spawn([] { throw 1; }).thread();
+                      }),
+                      rthread::scope_panic);
+    quiet_panic_hook restore;
+    BOOST_REQUIRE(reported.size() == 1u);
+    BOOST_TEST((reported[0] == panicked));
+}
