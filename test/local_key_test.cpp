@@ -13,6 +13,7 @@
 #include "test_main.hpp"
 
 #include "child_process.hpp"
+#include "thread_locals.hpp"
 
 #include <rthread/rthread.hpp>
 
@@ -920,6 +921,61 @@ BOOST_AUTO_TEST_CASE(foreign_thread_current_works_inside_destructors) {
     t.join();
     std::lock_guard<std::mutex> lock(name_mutex);
     BOOST_TEST(name_seen.value_or("<not run>") == "<none>");
+}
+
+namespace cpp_thread_local_test {
+// A C++ thread_local whose destructor touches a key for the first time on
+// its thread: after rthread's explicit teardown (on rthread-made threads),
+// or inside the C++ runtime's round of thread_local destructors (on every
+// thread). The value is still made, and destroyed before the thread ends.
+struct touches_key_on_destroy {
+    ~touches_key_on_destroy() {
+        the_log().add("cpp thread_local destroyed");
+        order_test::C.with([](logs_on_destroy&) {});
+    }
+};
+thread_local touches_key_on_destroy cpp_local;
+
+void use_cpp_local() {
+    (void)&cpp_local;
+}
+} // namespace cpp_thread_local_test
+
+BOOST_AUTO_TEST_CASE(key_first_touched_by_a_cpp_thread_local_destructor_on_an_rthread) {
+    the_log().clear();
+    rthread::spawn([] { cpp_thread_local_test::use_cpp_local(); }).join().value();
+    BOOST_TEST(the_log().events() == expected({"cpp thread_local destroyed", "C"}),
+               boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(key_first_touched_by_a_cpp_thread_local_destructor_on_a_std_thread) {
+    the_log().clear();
+    std::thread t([] { cpp_thread_local_test::use_cpp_local(); });
+    t.join();
+    BOOST_TEST(the_log().events() == expected({"cpp thread_local destroyed", "C"}),
+               boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(running_the_teardown_again_destroys_only_values_made_since) {
+    // rthread-made threads run the teardown before they count as ended; the
+    // C++ runtime runs it again at thread exit. Each run destroys what is
+    // there once.
+    using namespace order_test;
+    the_log().clear();
+    const auto states = rthread::spawn([] {
+                            A.with([](logs_on_destroy&) {});
+                            rthread::detail::run_thread_local_destructors();
+                            const auto a_after = A.state();
+                            B.with([](logs_on_destroy&) {});
+                            rthread::detail::run_thread_local_destructors();
+                            rthread::detail::run_thread_local_destructors();
+                            return std::make_pair(a_after, B.state());
+                        })
+                            .join()
+                            .value();
+    BOOST_TEST((states.first == rthread::local_key_state::destroyed));
+    BOOST_TEST((states.second == rthread::local_key_state::destroyed));
+    BOOST_TEST(the_log().events() == expected({"A", "B"}), boost::test_tools::per_element());
 }
 
 // ---------------------------------------------------------------------------

@@ -45,7 +45,7 @@ public:
     }
 
     void begin(std::size_t index) {
-        if (index >= states_.size()) {
+        if (index >= values_.size()) {
             grow(index);
         }
         // Room for this value's record and for every other one still being
@@ -105,14 +105,18 @@ private:
         while (size <= index) {
             size *= 2;
         }
-        values_.resize(size, nullptr);
+        // States first: if the second resize throws, states_ is merely
+        // longer than values_ (the extra slots read as uninitialized, and
+        // begin() grows by values_'s size) and the view still matches
+        // values_.
         states_.resize(size, local_slot_state::uninitialized);
+        values_.resize(size, nullptr);
         thread_local_slots = local_slots{values_.data(), values_.size()};
     }
 
-    std::vector<void*> values_; // what the fast path reads
-    std::vector<local_slot_state> states_;
-    std::vector<record> live_; // oldest first
+    std::vector<void*> values_;            // what the fast path reads
+    std::vector<local_slot_state> states_; // at least as long as values_
+    std::vector<record> live_;             // oldest first
     std::size_t initializing_ = 0;
 };
 
