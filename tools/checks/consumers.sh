@@ -40,9 +40,9 @@ for f in b2/Jamroot b2-installed/Jamroot cmake/CMakeLists.txt pkg-config/Makefil
     fi
 done
 
-# 1. b2 from the sources. One build directory for the consumers and the
-# install below, so the library is built once.
-b2dir="$work/b2-build"
+# 1. b2 from the sources. One build directory for the consumers, the install
+# below and the other b2-based checks, so the library is built once.
+b2dir="$root/bin/checks/b2"
 if (cd "$work/consumers/b2" && b2 -j"$jobs" -sRTHREAD_ROOT="$root" --build-dir="$b2dir") \
     >"$work/b2.log" 2>&1 && runs_ok "$work/consumers/b2/stage/app"; then
     pass "b2 consumer through use-project of the sources builds and runs"
