@@ -663,6 +663,69 @@ BOOST_AUTO_TEST_CASE(scope_neither_consumes_nor_leaves_a_park_token) {
     BOOST_TEST(!rthread::park_timeout(0s));
 }
 
+namespace tls_order_test {
+
+// Rust does not order scope() after the scoped threads' thread-local
+// destructors (rust-lang/rust#116179); we do, as join() does. The
+// destructor of a scoped thread's local_key value holds on until a helper
+// thread outside the scope releases it, then marks itself finished: scope
+// must not return before that mark.
+enum tls_state : int { fresh, in_destructor, released, destructor_finished };
+std::atomic<int> state{fresh};
+
+struct slow_destructor {
+    ~slow_destructor() {
+        // relaxed: the values only steer the handshake; scope()'s own
+        // synchronisation is what the test checks (as Rust's
+        // join_orders_after_tls_destructors does).
+        state.store(in_destructor, std::memory_order_relaxed);
+        while (state.load(std::memory_order_relaxed) != released) {
+            rthread::yield_now();
+        }
+        state.store(destructor_finished, std::memory_order_relaxed);
+    }
+};
+
+RTHREAD_THREAD_LOCAL(slow_destructor, SLOW, slow_destructor{});
+
+} // namespace tls_order_test
+
+BOOST_AUTO_TEST_CASE(scope_waits_for_thread_local_destructors) {
+    using namespace tls_order_test;
+    for (int round = 0; round < 5; ++round) {
+        state.store(fresh, std::memory_order_relaxed);
+        auto releaser = rthread::spawn([] {
+            int expected = in_destructor;
+            while (!state.compare_exchange_weak(expected, released, std::memory_order_relaxed)) {
+                expected = in_destructor;
+                rthread::yield_now();
+            }
+        });
+        rthread::scope(
+            [](rthread::scope_handle& s) { s.spawn([] { SLOW.with([](slow_destructor&) {}); }); });
+        BOOST_TEST(state.load(std::memory_order_relaxed) == destructor_finished);
+        releaser.join().value();
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_joined_scoped_thread_ran_its_thread_local_destructors) {
+    using namespace tls_order_test;
+    state.store(fresh, std::memory_order_relaxed);
+    auto releaser = rthread::spawn([] {
+        int expected = in_destructor;
+        while (!state.compare_exchange_weak(expected, released, std::memory_order_relaxed)) {
+            expected = in_destructor;
+            rthread::yield_now();
+        }
+    });
+    rthread::scope([](rthread::scope_handle& s) {
+        auto h = s.spawn([] { SLOW.with([](slow_destructor&) {}); });
+        h.join().value();
+        BOOST_TEST(state.load(std::memory_order_relaxed) == destructor_finished);
+    });
+    releaser.join().value();
+}
+
 // --- scoped_join_handle ----------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(a_second_join_throws_invalid_argument) {
