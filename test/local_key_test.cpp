@@ -797,6 +797,21 @@ BOOST_AUTO_TEST_CASE(join_returns_after_the_values_were_destroyed) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(scope_returns_after_the_scoped_threads_values_were_destroyed) {
+    // Unlike Rust (rust-lang/rust#116179), scope() waits for the scoped
+    // threads' thread-local destructors, as join() does; dropped handles
+    // included.
+    using namespace order_test;
+    the_log().clear();
+    rthread::scope([](rthread::scope_handle& s) {
+        s.spawn([] { A.with([](logs_on_destroy&) {}); });
+        (void)s.spawn([] { D.with([](touches_late&) {}); });
+    });
+    auto events = the_log().events();
+    std::sort(events.begin(), events.end());
+    BOOST_TEST(events == expected({"A", "D", "LATE"}), boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(values_are_destroyed_after_a_panic_too) {
     using namespace order_test;
     the_log().clear();
