@@ -15,6 +15,19 @@
 // that throws ends the process. join() and scope() return only after the
 // joined thread's values were destroyed.
 //
+// A destructor that throws ends the process with "fatal runtime error:
+// thread local panicked on drop" after the panic hook reported the
+// exception. C++ destructors are noexcept unless declared noexcept(false):
+// an exception from a noexcept one calls std::terminate before the library
+// sees it.
+//
+// Teardown runs from a C++ thread_local destructor the library registers
+// when the thread makes its first value (and, on rthread-made threads, once
+// more before the thread counts as ended). Once that final teardown is over,
+// every key reads as destroyed on that thread: a C++ thread_local destroyed
+// later, or a pthread key destructor, gets access_error (Rust: "may panic if
+// the destructor has previously been run for this thread").
+//
 // Differences from Rust: with() hands out T& (C++ has no Cell/RefCell
 // split), so set/get/take/replace work on T directly; local_key_state (an
 // API Rust later replaced by try_with) is kept.
