@@ -34,6 +34,7 @@ struct panic_backtrace;
 // else (and when it cannot be had) nullptr. Cheap when off: one relaxed load.
 std::shared_ptr<const panic_backtrace> capture_panic_backtrace() noexcept;
 struct panic_error_access;
+struct panic_info_access;
 } // namespace detail
 
 /// The exception RTHREAD_PANIC throws: what() is the formatted message and
@@ -91,6 +92,15 @@ public:
     std::optional<boost::source_location> location() const noexcept { return location_; }
 
 private:
+    friend struct detail::panic_info_access;
+    // For the library's own report at the top of a thread, which learns the
+    // message and location from the catch clause that caught the panic:
+    // rethrowing the payload to ask again unwinds again, as dear as the panic.
+    panic_info(rthread::thread panicked, std::exception_ptr payload, std::string message,
+               std::optional<boost::source_location> location) noexcept
+        : thread_(std::move(panicked)), payload_(std::move(payload)), message_(std::move(message)),
+          location_(location) {}
+
     rthread::thread thread_;
     std::exception_ptr payload_;
     std::string message_;

@@ -49,6 +49,11 @@ std::optional<std::string> text_of(const std::exception_ptr& payload) {
     }
 }
 
+std::string unknown_exception(const std::type_info* type) {
+    return "unknown exception of type " +
+           (type != nullptr ? boost::core::demangle(type->name()) : std::string("?"));
+}
+
 std::string describe(const std::exception_ptr& payload) {
     if (auto text = text_of(payload)) {
         return *std::move(text);
@@ -61,9 +66,7 @@ std::string describe(const std::exception_ptr& payload) {
     } catch (...) {
         // The type of whatever is in flight; both libstdc++ and libc++abi
         // provide this Itanium ABI call.
-        const std::type_info* type = abi::__cxa_current_exception_type();
-        return "unknown exception of type " +
-               (type != nullptr ? boost::core::demangle(type->name()) : std::string("?"));
+        return unknown_exception(abi::__cxa_current_exception_type());
     }
 }
 
@@ -136,9 +139,26 @@ panic_hook take_panic_hook() {
 
 namespace detail {
 
+struct panic_info_access {
+    static panic_info make(rthread::thread panicked, std::exception_ptr payload,
+                           std::string message,
+                           std::optional<boost::source_location> location) noexcept {
+        return panic_info(std::move(panicked), std::move(payload), std::move(message), location);
+    }
+};
+
 namespace {
 
-void report_panic(const std::exception_ptr& payload) noexcept {
+// What the catch clause that caught a panic learnt about it, without
+// allocating (the catch clauses must not throw): pointers into the payload,
+// which the exception_ptr keeps alive.
+struct caught_panic {
+    const char* text = nullptr;           // what(), or the thrown string
+    const std::type_info* type = nullptr; // else the payload's type
+    std::optional<boost::source_location> location;
+};
+
+void report_panic(const std::exception_ptr& payload, const caught_panic& caught) noexcept {
     in_panic_hook = true;
     try {
         panic_hook hook;
@@ -147,7 +167,9 @@ void report_panic(const std::exception_ptr& payload) noexcept {
             std::lock_guard<std::mutex> lock(slot.mutex);
             hook = slot.hook;
         }
-        const panic_info info(current(), payload);
+        const panic_info info = panic_info_access::make(
+            current(), payload,
+            caught.text != nullptr ? caught.text : unknown_exception(caught.type), caught.location);
         if (hook) {
             hook(info);
         } else {
@@ -162,16 +184,37 @@ void report_panic(const std::exception_ptr& payload) noexcept {
 
 } // namespace
 
+// The catch clauses sort the payload once, as panic_info's public
+// constructor would by rethrowing it twice (a rethrow unwinds again and costs
+// about what the panic itself did).
 std::exception_ptr invoke_catching(void (*fn)(void*), void* context) noexcept {
     std::exception_ptr panic;
+    caught_panic caught;
     try {
         fn(context);
+        return panic;
+    } catch (const panic_error& e) {
+        panic = std::current_exception();
+        caught.text = e.what();
+        caught.location = e.location();
+    } catch (const std::exception& e) {
+        panic = std::current_exception();
+        caught.text = e.what();
+    } catch (const std::string& s) {
+        panic = std::current_exception();
+        caught.text = s.c_str();
+    } catch (const char* s) {
+        panic = std::current_exception();
+        caught.text = s;
+        if (s == nullptr) {
+            caught.type = abi::__cxa_current_exception_type();
+        }
     } catch (...) {
         panic = std::current_exception();
+        caught.type = abi::__cxa_current_exception_type();
     }
-    if (panic) {
-        report_panic(panic);
-    }
+    // The texts point into the payload, which panic keeps alive.
+    report_panic(panic, caught);
     return panic;
 }
 
