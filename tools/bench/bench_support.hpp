@@ -28,6 +28,14 @@ inline void futex_wake(std::atomic<std::int32_t>* word) noexcept {
               nullptr, 0);
 }
 
+/// Makes the compiler produce `value` in a register. benchmark::DoNotOptimize
+/// may instead take a thread_local's address as a memory operand and never
+/// load it, which would time an address computation, not a read.
+template <class T>
+inline void use_in_register(T value) noexcept {
+    asm volatile("" : : "r"(value));
+}
+
 } // namespace bench
 
 #endif

@@ -2,8 +2,12 @@
 // next to std::this_thread::get_id(), pthread_self() and a native
 // thread_local read.
 //
-// Every access sits behind benchmark::DoNotOptimize / ClobberMemory, so the
-// compiler cannot hoist a thread-local load out of the loop.
+// Every value is produced in a register (bench::use_in_register) and
+// followed by ClobberMemory, so the compiler can neither hoist a
+// thread-local load out of the loop nor leave it out; handles (which own a
+// reference) go through benchmark::DoNotOptimize.
+#include "bench_support.hpp"
+
 #include <rthread/rthread.hpp>
 
 #include <benchmark/benchmark.h>
@@ -28,7 +32,7 @@ BENCHMARK(current_rthread)->Name("current/rthread")->MeasureProcessCPUTime();
 
 void current_id_rthread(benchmark::State& state) {
     for (auto _ : state) {
-        benchmark::DoNotOptimize(rthread::current_id());
+        bench::use_in_register(rthread::current_id().as_u64());
         benchmark::ClobberMemory();
     }
 }
@@ -46,7 +50,7 @@ BENCHMARK(thread_name_rthread)->Name("thread_name/rthread")->MeasureProcessCPUTi
 
 void native_thread_local_read(benchmark::State& state) {
     for (auto _ : state) {
-        benchmark::DoNotOptimize(native_thread_local);
+        bench::use_in_register(native_thread_local);
         benchmark::ClobberMemory();
     }
 }
@@ -64,7 +68,7 @@ BENCHMARK(std_get_id)->Name("current/std_this_thread_get_id")->MeasureProcessCPU
 
 void posix_pthread_self(benchmark::State& state) {
     for (auto _ : state) {
-        benchmark::DoNotOptimize(::pthread_self());
+        bench::use_in_register(::pthread_self());
         benchmark::ClobberMemory();
     }
 }
