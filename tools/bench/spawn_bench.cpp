@@ -1,5 +1,6 @@
-// Spawn + join of an empty function, and of a function that panics, next to
-// raw pthreads, std::thread, boost::thread and std::async.
+// Spawn + join of an empty function (rthread::spawn, a named builder, a scope
+// with one thread), and of a function that panics, next to raw pthreads,
+// std::thread, boost::thread and std::async.
 //
 // Each iteration makes one thread and waits for it: the figure is the whole
 // life of a thread as its spawner sees it. Baselines use their own default
@@ -40,6 +41,13 @@ void spawn_join_rthread_builder_named(benchmark::State& state) {
 BENCHMARK(spawn_join_rthread_builder_named)
     ->Name("spawn_join/rthread_builder_named")
     ->MeasureProcessCPUTime();
+
+void spawn_join_rthread_scope(benchmark::State& state) {
+    for (auto _ : state) {
+        rthread::scope([](rthread::scope_handle& s) { s.spawn(empty_function); });
+    }
+}
+BENCHMARK(spawn_join_rthread_scope)->Name("spawn_join/rthread_scope")->MeasureProcessCPUTime();
 
 void* pthread_empty(void*) {
     return nullptr;
