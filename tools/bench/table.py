@@ -110,6 +110,15 @@ ABSOLUTE = {
 UNIT_NS = {"ns": 1.0, "us": 1e3, "ms": 1e6, "s": 1e9}
 
 
+def strip_suffixes(name):
+    """The benchmark's own name, without what Google Benchmark appends for
+    MeasureProcessCPUTime() or UseRealTime()."""
+    for suffix in ("/process_time", "/real_time"):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    return name
+
+
 def load_mode(directory, mode):
     """name -> (median CPU ns, median wall ns), from every file of one mode."""
     medians = {}
@@ -126,7 +135,7 @@ def load_mode(directory, mode):
             for b in data.get("benchmarks", []):
                 if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
                     continue
-                name = b.get("run_name", b["name"])
+                name = strip_suffixes(b.get("run_name", b["name"]))
                 unit = UNIT_NS[b.get("time_unit", "ns")]
                 medians[name] = (b["cpu_time"] * unit, b["real_time"] * unit)
         elif entry.endswith("-rust.jsonl"):
@@ -218,7 +227,7 @@ def print_heap(directory, verdicts):
             for b in json.load(f).get("benchmarks", []):
                 if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
                     continue
-                rows[b.get("run_name", b["name"])] = b
+                rows[strip_suffixes(b.get("run_name", b["name"]))] = b
     rows.update(load_lines(os.path.join(directory, "heap-rust.jsonl")))
     if not rows:
         return
