@@ -164,9 +164,12 @@ BOOST_AUTO_TEST_CASE(impossible_stack_sizes_fail_with_the_os_error_and_leave_not
         BOOST_TEST(is_resource_exhaustion(h.error()), h.error().message());
     }
     BOOST_TEST(rthread::threads().size() == live_before);
-    BOOST_TEST(
-        rthread::builder{}.stack_size(64 * 1024).spawn([] { return 3; }).value().join().value() ==
-        3);
+    BOOST_TEST(rthread::builder{}
+                   .stack_size(std::size_t{64} << 10)
+                   .spawn([] { return 3; })
+                   .value()
+                   .join()
+                   .value() == 3);
 }
 
 RTHREAD_SCENARIO(spawn_with_impossible_default_stack) {

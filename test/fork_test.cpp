@@ -53,12 +53,15 @@ class parked_threads {
 public:
     explicit parked_threads(int count) {
         for (int i = 0; i < count; ++i) {
-            auto h = rthread::builder{}.name("bystander").stack_size(64 * 1024).spawn([this] {
-                started_.fetch_add(1);
-                while (!released_.load()) {
-                    rthread::park();
-                }
-            });
+            auto h = rthread::builder{}
+                         .name("bystander")
+                         .stack_size(std::size_t{64} << 10)
+                         .spawn([this] {
+                             started_.fetch_add(1);
+                             while (!released_.load()) {
+                                 rthread::park();
+                             }
+                         });
             handles_.push_back(std::move(h).value());
         }
         // Not park(): the forking thread must fork without a token.

@@ -181,13 +181,14 @@ bool many_parked_threads(std::size_t count) {
     const std::size_t resident_before = resident_bytes();
     const auto start = clock_type::now();
     for (std::size_t i = 0; i < count; ++i) {
-        auto h = rthread::builder{}.stack_size(64 * 1024).spawn([&started, &released, i] {
-            started.fetch_add(1);
-            while (!released.load()) {
-                rthread::park();
-            }
-            return i;
-        });
+        auto h =
+            rthread::builder{}.stack_size(std::size_t{64} << 10).spawn([&started, &released, i] {
+                started.fetch_add(1);
+                while (!released.load()) {
+                    rthread::park();
+                }
+                return i;
+            });
         BOOST_TEST_REQUIRE(h.has_value(), "thread " << i << ": " << h.error().message());
         handles.push_back(std::move(h).value());
     }
@@ -247,13 +248,12 @@ BOOST_AUTO_TEST_CASE(park_unpark_ping_pong_loses_no_wake_up) {
         while (!ready.load()) {
             rthread::yield_now();
         }
-        const rthread::thread ping = main_thread;
         for (std::size_t i = 0; i < round_trips; ++i) {
             while (turn.load(std::memory_order_acquire) != 1) {
                 rthread::park();
             }
             turn.store(0, std::memory_order_release);
-            ping.unpark();
+            main_thread.unpark();
         }
     });
     const rthread::thread other = pong.thread();
@@ -353,7 +353,7 @@ BOOST_AUTO_TEST_CASE(one_thread_unparking_many_parked_threads_loses_no_wake_up) 
         for (std::size_t i = 0; i < targets; ++i) {
             released[i].store(false);
             handles.push_back(rthread::builder{}
-                                  .stack_size(64 * 1024)
+                                  .stack_size(std::size_t{64} << 10)
                                   .spawn([&released, i] {
                                       while (!released[i].load()) {
                                           rthread::park();

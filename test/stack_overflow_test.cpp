@@ -100,7 +100,7 @@ RTHREAD_SCENARIO(overflow_on_unnamed_thread_with_default_stack) {
 RTHREAD_SCENARIO(overflow_on_named_thread_with_64_kib_stack) {
     (void)rthread::builder{}
         .name("deep-thought")
-        .stack_size(64 * 1024)
+        .stack_size(std::size_t{64} << 10)
         .spawn(&print_os_id_and_overflow)
         .value()
         .join();
@@ -131,11 +131,15 @@ RTHREAD_SCENARIO(overflow_on_thread_with_8_mib_stack_and_long_name) {
 // glibc's cache. The overflowing thread must still find its own guard.
 RTHREAD_SCENARIO(overflow_after_many_threads_reused_their_stacks) {
     for (int i = 0; i < 50; ++i) {
-        (void)rthread::builder{}.stack_size((i % 3 + 1) * 64 * 1024).spawn([] {}).value().join();
+        (void)rthread::builder{}
+            .stack_size(static_cast<std::size_t>(i % 3 + 1) << 16)
+            .spawn([] {})
+            .value()
+            .join();
     }
     (void)rthread::builder{}
         .name("late")
-        .stack_size(128 * 1024)
+        .stack_size(std::size_t{128} << 10)
         .spawn(&print_os_id_and_overflow)
         .value()
         .join();
@@ -359,7 +363,9 @@ BOOST_AUTO_TEST_CASE(signals_on_the_alternate_stack_leave_live_frames_intact) {
     ::sigaction(SIGUSR2, &action, &previous);
     const int before = usr2_seen.load();
     for (int depth : {0, 10, 30, 45}) { // up to about 46 KiB of a 64 KiB stack
-        auto h = rthread::builder{}.stack_size(64 * 1024).spawn([depth] { return deep(depth); });
+        auto h = rthread::builder{}.stack_size(std::size_t{64} << 10).spawn([depth] {
+            return deep(depth);
+        });
         BOOST_TEST(h.value().join().value() == depth * (depth + 1) / 2, "depth " << depth);
     }
     BOOST_TEST(usr2_seen.load() == before + 4);

@@ -97,7 +97,7 @@ struct sigaction previous_bus {};
 // The main thread's alternate stack: its own stack cannot be carved (it
 // grows on demand up to RLIMIT_STACK), and a static buffer costs no system
 // call and no memory until a signal uses it.
-constexpr std::size_t main_alternate_stack_size = 64 * 1024;
+constexpr std::size_t main_alternate_stack_size = std::size_t{64} << 10;
 alignas(64) char main_alternate_stack[main_alternate_stack_size];
 
 // Linux keeps this gap (stack_guard_gap, 256 pages by default) free below
@@ -176,7 +176,8 @@ void use_alternate_stack(void* base, std::size_t size) noexcept {
 }
 
 struct stack_bounds {
-    std::uintptr_t low = 0; // lowest usable address, just above the guard
+    void* base = nullptr;   // lowest usable address, just above the guard
+    std::uintptr_t low = 0; // the same, as a number
     std::size_t size = 0;
     std::size_t guard = 0;
 };
@@ -186,11 +187,10 @@ bool current_stack_bounds(stack_bounds& bounds) noexcept {
     if (::pthread_getattr_np(::pthread_self(), &attr) != 0) {
         return false;
     }
-    void* low = nullptr;
-    const bool ok = ::pthread_attr_getstack(&attr, &low, &bounds.size) == 0 &&
+    const bool ok = ::pthread_attr_getstack(&attr, &bounds.base, &bounds.size) == 0 &&
                     ::pthread_attr_getguardsize(&attr, &bounds.guard) == 0;
     ::pthread_attr_destroy(&attr);
-    bounds.low = reinterpret_cast<std::uintptr_t>(low);
+    bounds.low = reinterpret_cast<std::uintptr_t>(bounds.base);
     return ok;
 }
 
@@ -215,7 +215,7 @@ std::size_t wanted_alternate_stack_size() noexcept {
     // a sanitizer's report (it symbolizes the stack) needs far more.
     const std::size_t page = boost::context::stack_traits::page_size();
     if (sanitizer_reports) {
-        return 256 * 1024;
+        return std::size_t{256} << 10;
     }
     const long from_sysconf = ::sysconf(_SC_SIGSTKSZ);
     const std::size_t frame = std::max<std::size_t>(
@@ -273,8 +273,7 @@ void watch_current_thread_stack() noexcept {
         return; // too small a stack to hold a signal frame besides its own
     }
     this_thread_guard = {bounds.low - bounds.guard, bounds.low};
-    use_alternate_stack(reinterpret_cast<void*>(bounds.low),
-                        (top - bounds.low) & ~std::uintptr_t{15});
+    use_alternate_stack(bounds.base, (top - bounds.low) & ~std::uintptr_t{15});
 }
 
 void write_stderr(const std::string_view* parts, std::size_t count) noexcept {
