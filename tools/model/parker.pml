@@ -42,9 +42,11 @@
  * Knobs (-D on spin's command line): UNPARKERS (2), UNPARKS per unparker
  * (1), SPURIOUS wake-ups allowed in a run (2), TIMED (1: the parker also
  * uses park_timeout with a deadline, and park_timeout(0)), SPIN (1: park
- * may first spin, calling try_park zero to two times, before fetch_sub; a
- * bounded spin like that only changes when park sleeps, so the default
- * covers park.cpp with and without one).
+ * first spins, calling try_park zero to two times before fetch_sub, as
+ * park.cpp does up to spin_pauses + spin_yields times when spinning pays;
+ * a try_park that finds no token changes nothing, so any number of rounds
+ * behaves as "one successful try_park at some moment of the window, or
+ * none", which two rounds already cover).
  * MUTANT selects a deliberately broken parker that the check must reject:
  *   1 futex_wait queues without comparing the word in the same step
  *   2 unpark loads then stores instead of exchanging
