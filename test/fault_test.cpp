@@ -295,7 +295,9 @@ private:
 
 // Sends SIGUSR1 to `target` about every 200 µs until *stop, at most
 // `limit` times; returns how many it sent. The pacing only spreads the
-// signals over the call they interrupt; no check depends on it.
+// signals over the call they interrupt; no check depends on it. (The calls
+// interrupted last 300 ms, so that even a starved signalling thread gets
+// some signals in.)
 int pelt(pthread_t target, const std::atomic<bool>& stop, int limit) {
     int sent = 0;
     while (!stop.load() && sent < limit) {
@@ -318,7 +320,7 @@ BOOST_AUTO_TEST_CASE(sleep_interrupted_by_signals_still_lasts_its_duration) {
         const int before = handled.load();
         const auto start = clock_type::now();
         asleep.store(true);
-        rthread::sleep(100ms);
+        rthread::sleep(300ms);
         const auto slept = clock_type::now() - start;
         done.store(true);
         return std::make_pair(slept, handled.load() - before);
@@ -331,7 +333,7 @@ BOOST_AUTO_TEST_CASE(sleep_interrupted_by_signals_still_lasts_its_duration) {
     BOOST_TEST(sent > 0);
     BOOST_TEST(interruptions > 0); // the handler ran on the sleeper meanwhile
     const double slept_ms = std::chrono::duration<double, std::milli>(slept).count();
-    BOOST_TEST(slept_ms >= 100.0);
+    BOOST_TEST(slept_ms >= 300.0);
 }
 
 BOOST_AUTO_TEST_CASE(park_timeout_interrupted_by_signals_returns_false_without_the_token) {
@@ -341,7 +343,7 @@ BOOST_AUTO_TEST_CASE(park_timeout_interrupted_by_signals_returns_false_without_t
     auto parker = rthread::spawn([&] {
         const int before = handled.load();
         parking.store(true);
-        const bool got = rthread::park_timeout(100ms);
+        const bool got = rthread::park_timeout(300ms);
         done.store(true);
         // No token was made: none is left behind either.
         const bool stray = rthread::park_timeout(0ms);
