@@ -48,8 +48,8 @@ run() {
 }
 
 run release bin/checks/b2 20000 toolset=gcc variant=release
-# tools/stress/tsan.supp: a false report inside uninstrumented Boost.Thread.
-TSAN_OPTIONS="$TSAN_OPTIONS:suppressions=$(pwd)/tools/stress/tsan.supp" \
+# tools/tsan.supp: a false report inside uninstrumented Boost.Thread.
+TSAN_OPTIONS="$TSAN_OPTIONS:suppressions=$(pwd)/tools/tsan.supp" \
     run tsan bin/matrix/gcc-tsan 2000 toolset=gcc variant=debug thread-sanitizer=norecover
 run asan-ubsan bin/matrix/gcc-asan-ubsan 1000 toolset=gcc variant=debug \
     address-sanitizer=norecover undefined-sanitizer=norecover
