@@ -60,8 +60,9 @@ bool is_reporting_frame(std::string_view name) {
 // libc's thread and process entry. Trimmed backtraces end above them.
 bool is_os_entry_frame(std::string_view name) {
     return name.empty() || name == "_start" ||
-           contains_any(name, {"boost::detail::thread_data", "thread_proxy", "start_thread",
-                               "clone", "__libc_start"});
+           contains_any(name,
+                        {"boost::detail::thread_data", "thread_proxy", "start_thread", "clone",
+                         "__libc_start", "__tsan_thread_start_func", "asan_thread_start"});
 }
 
 // The library's thread trampoline and the std::invoke/std::apply plumbing
@@ -104,6 +105,15 @@ void append_frames(std::string& text, const boost::stacktrace::stacktrace& trace
     if (style == backtrace_style::trimmed) {
         while (first < size && is_reporting_frame(names[first])) {
             ++first;
+        }
+        if (made_at_panic) {
+            // The top of an rthread thread: everything below is the trampoline.
+            for (std::size_t i = first; i < last; ++i) {
+                if (names[i].find("rthread::detail::invoke_catching") != std::string::npos) {
+                    last = i;
+                    break;
+                }
+            }
         }
         while (last > first && (is_os_entry_frame(names[last - 1]) ||
                                 (made_at_panic && is_library_entry_frame(names[last - 1])))) {
