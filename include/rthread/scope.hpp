@@ -47,6 +47,8 @@ namespace rthread {
 /// message; unlike Rust it keeps the panics.
 class scope_panic : public panic_error {
 public:
+    /// What scope() throws: the payloads in spawn order, and the location of
+    /// the scope() call.
     scope_panic(std::vector<std::exception_ptr> payloads, const boost::source_location& location);
 
     /// The exceptions of the threads that panicked unjoined, in the order
