@@ -429,9 +429,12 @@ BOOST_AUTO_TEST_CASE(process_exit_with_detached_threads_running_is_clean) {
     for (int run = 0; run < 20; ++run) {
         // A thread may end while its spawner is still joining it when the
         // process exits: ThreadSanitizer would call that a leaked thread.
-        const auto child =
-            test_support::run_scenario("return_from_main_with_detached_threads",
-                                       {"TSAN_OPTIONS=halt_on_error=1:report_thread_leaks=0"});
+        static const std::string tsan_options =
+            std::string("TSAN_OPTIONS=") +
+            (std::getenv("TSAN_OPTIONS") != nullptr ? std::getenv("TSAN_OPTIONS") : "") +
+            ":report_thread_leaks=0";
+        const auto child = test_support::run_scenario("return_from_main_with_detached_threads",
+                                                      {tsan_options.c_str()});
         BOOST_TEST(child.exited, "signal " << child.signal << ": " << child.stderr_text);
         BOOST_TEST(child.exit_code == 7, child.stderr_text);
     }
