@@ -40,7 +40,10 @@ for v in $variants; do
     b2 -j"$(nproc)" -l 1200 --build-dir="$build" ${props[$v]} test >"$build.log" 2>&1 ||
         echo "    (b2 reported failures; see $build.log)"
     for s in $suites; do
-        out=$(find "$build" -path "*/$s.test/*" -name "$s.output" 2>/dev/null | head -n 1)
+        # The newest output: a build directory reused across settings may
+        # hold older ones.
+        out=$(find "$build" -path "*/$s.test/*" -name "$s.output" -printf '%T@ %p\n' 2>/dev/null |
+            sort -n | tail -n 1 | cut -d' ' -f2-)
         if [ -z "$out" ]; then
             echo "    $s: no result (build failed?)"
             failed=$((failed + 1))
