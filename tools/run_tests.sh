@@ -37,7 +37,8 @@ for v in $variants; do
     build="bin/matrix/$v"
     mkdir -p bin/matrix
     # shellcheck disable=SC2086
-    b2 -j"$(nproc)" -l 1200 --build-dir="$build" ${props[$v]} test >"$build.log" 2>&1 ||
+    b2 -j"$(nproc)" -l 1200 --build-dir="$build" warnings-as-errors=on ${props[$v]} test \
+        >"$build.log" 2>&1 ||
         echo "    (b2 reported failures; see $build.log)"
     for s in $suites; do
         # The newest output: a build directory reused across settings may
