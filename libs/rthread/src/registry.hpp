@@ -3,6 +3,8 @@
 #ifndef RTHREAD_SRC_REGISTRY_HPP
 #define RTHREAD_SRC_REGISTRY_HPP
 
+#include "sys/stack_overflow.hpp"
+
 #include <rthread/detail/parker.hpp>
 #include <rthread/detail/thread_inner.hpp>
 
@@ -17,6 +19,11 @@ struct thread_record final : thread_inner {
     using thread_inner::thread_inner;
 
     detail::parker parker;
+    // The thread's stack, read by its spawner right after the thread was
+    // made (so that the new thread need not ask, see stack_overflow.cpp).
+    // release/acquire on stack_known publishes stack to the new thread.
+    sys::stack_bounds stack;
+    std::atomic<bool> stack_known{false};
     // The live list (guarded by the registry's mutex).
     thread_record* prev = nullptr;
     thread_record* next = nullptr;

@@ -80,7 +80,10 @@ std::string os_thread_name(std::string_view name) {
 // The first and last code every rthread-made thread runs.
 void run_thread(thread_record* record, thread_main* main) noexcept {
     adopt_as_current(record);
-    watch_thread_stack(); // its overflow is reported, not a bare SIGSEGV
+    // Its overflow is reported, not a bare SIGSEGV. acquire: pairs with the
+    // spawner's release of the bounds it read.
+    watch_thread_stack(record->stack_known.load(std::memory_order_acquire) ? &record->stack
+                                                                           : nullptr);
     if (record->name) {
         sys::set_current_thread_name(os_thread_name(*record->name).c_str());
     }
@@ -131,6 +134,13 @@ boost::system::result<started_thread> start_thread(const std::optional<std::stri
         attributes.set_stack_size(*stack);
         auto* native = new native_thread::boost_thread(attributes, entry{record, main.get()});
         (void)main.release(); // the thread owns it now
+        // While the new thread waits for a CPU, read its stack for it.
+        sys::stack_bounds bounds;
+        if (sys::thread_stack_bounds(native->native_handle(), bounds)) {
+            record->stack = bounds;
+            // release: publishes stack to the thread's acquire in run_thread.
+            record->stack_known.store(true, std::memory_order_release);
+        }
         started_thread started{std::move(handle), native_thread()};
         native_access::set(started.native, native);
         return started;

@@ -72,9 +72,9 @@ void install_stack_overflow_report() noexcept {
     sys::install_stack_overflow_handler(&report_stack_overflow);
 }
 
-void watch_thread_stack() noexcept {
+void watch_thread_stack(const sys::stack_bounds* known) noexcept {
     install_once();
-    sys::watch_current_thread_stack();
+    sys::watch_current_thread_stack(known);
 }
 
 } // namespace rthread::detail

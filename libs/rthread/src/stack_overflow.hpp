@@ -6,11 +6,13 @@
 #ifndef RTHREAD_SRC_STACK_OVERFLOW_HPP
 #define RTHREAD_SRC_STACK_OVERFLOW_HPP
 
+#include "sys/stack_overflow.hpp"
+
 namespace rthread::detail {
 
 /// Makes the calling, newly started thread's overflow reported (its guard
 /// page and alternate signal stack). run_thread() calls it first thing.
-void watch_thread_stack() noexcept;
+void watch_thread_stack(const sys::stack_bounds* known = nullptr) noexcept;
 
 /// Installs the SIGSEGV/SIGBUS handler of the report on top of whatever
 /// handler is installed now, which then gets every fault that is not a

@@ -4,12 +4,14 @@
 // puts a guard page below every thread stack it makes; pthread_getattr_np
 // tells where it is (for a thread other than main it reads glibc's own
 // records; its one system call is the sched_getaffinity it makes to fill
-// the attribute's CPU set). The alternate signal stack is carved from the
-// bottom of the thread's own stack, just above the guard page, instead of
-// being mapped (Rust maps one, with its own guard page, per thread, and
-// unmaps it at exit: about eight system calls). That is safe because the
-// kernel switches to the alternate stack only when the stack pointer is not
-// already on it (after the 128-byte red zone is accounted for):
+// the attribute's CPU set). The spawner asks it right after pthread_create
+// (thread_stack_bounds), while the new thread waits for a CPU; a new thread
+// that runs first asks for itself. Asked on the new thread, the call cost
+// about 8 us a spawn+join in context switches (tools/bench, pinned). The alternate signal stack is
+// carved from the bottom of the thread's own stack, just above the guard page, instead of being
+// mapped (Rust maps one, with its own guard page, per thread, and unmaps it at exit: about eight
+// system calls). That is safe because the kernel switches to the alternate stack only when the
+// stack pointer is not already on it (after the 128-byte red zone is accounted for):
 //   - stack pointer above the carved region (the usual case): the region
 //     holds no live frame, the handler runs there;
 //   - stack pointer inside it (a deep but legal stack): the kernel pushes
@@ -175,23 +177,21 @@ void use_alternate_stack(void* base, std::size_t size) noexcept {
     }
 }
 
-struct stack_bounds {
-    void* base = nullptr;   // lowest usable address, just above the guard
-    std::uintptr_t low = 0; // the same, as a number
-    std::size_t size = 0;
-    std::size_t guard = 0;
-};
-
-bool current_stack_bounds(stack_bounds& bounds) noexcept {
+bool stack_bounds_of(pthread_t thread, stack_bounds& bounds) noexcept {
     pthread_attr_t attr;
-    if (::pthread_getattr_np(::pthread_self(), &attr) != 0) {
+    if (::pthread_getattr_np(thread, &attr) != 0) {
         return false;
     }
-    const bool ok = ::pthread_attr_getstack(&attr, &bounds.base, &bounds.size) == 0 &&
+    void* base = nullptr;
+    const bool ok = ::pthread_attr_getstack(&attr, &base, &bounds.size) == 0 &&
                     ::pthread_attr_getguardsize(&attr, &bounds.guard) == 0;
     ::pthread_attr_destroy(&attr);
-    bounds.low = reinterpret_cast<std::uintptr_t>(bounds.base);
+    bounds.low = reinterpret_cast<std::uintptr_t>(base);
     return ok;
+}
+
+bool current_stack_bounds(stack_bounds& bounds) noexcept {
+    return stack_bounds_of(::pthread_self(), bounds);
 }
 
 void watch_main_thread() noexcept {
@@ -254,12 +254,21 @@ void install_stack_overflow_handler(stack_overflow_report on_overflow) noexcept 
     }
 }
 
-void watch_current_thread_stack() noexcept {
+bool thread_stack_bounds(std::thread::native_handle_type thread, stack_bounds& bounds) noexcept {
+    return stack_bounds_of(thread, bounds);
+}
+
+void watch_current_thread_stack(const stack_bounds* known) noexcept {
     if (report == nullptr || sanitizer_gives_alternate_stacks) {
         return;
     }
     stack_bounds bounds;
-    if (!current_stack_bounds(bounds) || bounds.guard == 0 || bounds.low < bounds.guard) {
+    if (known != nullptr) {
+        bounds = *known;
+    } else if (!current_stack_bounds(bounds)) {
+        return;
+    }
+    if (bounds.guard == 0 || bounds.low < bounds.guard) {
         return; // no guard page: an overflow cannot be told from other faults
     }
     // glibc counts the thread's TLS and its own descriptor, at the top of
@@ -273,7 +282,8 @@ void watch_current_thread_stack() noexcept {
         return; // too small a stack to hold a signal frame besides its own
     }
     this_thread_guard = {bounds.low - bounds.guard, bounds.low};
-    use_alternate_stack(bounds.base, (top - bounds.low) & ~std::uintptr_t{15});
+    use_alternate_stack(reinterpret_cast<void*>(bounds.low),
+                        (top - bounds.low) & ~std::uintptr_t{15});
 }
 
 void write_stderr(const std::string_view* parts, std::size_t count) noexcept {

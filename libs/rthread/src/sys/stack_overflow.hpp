@@ -10,7 +10,9 @@
 #define RTHREAD_SRC_SYS_STACK_OVERFLOW_HPP
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
+#include <thread>
 
 namespace rthread::sys {
 
@@ -34,10 +36,23 @@ bool stack_overflow_report_available() noexcept;
 /// of whatever was installed since, keeping the first call's report.
 void install_stack_overflow_handler(stack_overflow_report report) noexcept;
 
+/// A thread's stack as glibc made it: usable from low up, size bytes, with
+/// a guard area of guard bytes just below low.
+struct stack_bounds {
+    std::uintptr_t low = 0;
+    std::size_t size = 0;
+    std::size_t guard = 0;
+};
+
+/// The stack of another (just started, not yet joined) thread: one system
+/// call, made by the spawner so that the new thread need not.
+bool thread_stack_bounds(std::thread::native_handle_type thread, stack_bounds& bounds) noexcept;
+
 /// Watches the calling (newly started) thread: records its guard page and
 /// gives it an alternate signal stack carved from the bottom of its own
-/// stack. Costs two system calls; no memory is mapped.
-void watch_current_thread_stack() noexcept;
+/// stack. known: its bounds, when the spawner already read them (else one
+/// system call reads them). One more system call; no memory is mapped.
+void watch_current_thread_stack(const stack_bounds* known = nullptr) noexcept;
 
 /// Writes the parts to stderr in one system call (async-signal-safe).
 void write_stderr(const std::string_view* parts, std::size_t count) noexcept;
