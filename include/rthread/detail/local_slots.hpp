@@ -27,10 +27,22 @@ struct local_slots {
 };
 inline thread_local local_slots thread_local_slots{nullptr, 0};
 
+/// A copy of the first value pointers of the table, kept in static TLS so
+/// that the first keys a program uses cost one load fewer (no table
+/// pointer to load before the slot): 256 bytes a thread. The table writes
+/// both whenever a slot changes; index 0 is never assigned, so an unassigned
+/// key reads nullptr here and takes the slow path.
+constexpr std::size_t first_slot_count = 32;
+inline thread_local void* first_slot_values[first_slot_count] = {};
+
 /// The value of key `index` on the calling thread if it is valid, else
 /// nullptr: one TLS load, a bounds check and a load. Index 0 (unassigned) is
 /// never valid: slot 0 of every table stays empty.
 inline void* valid_local_value(std::size_t index) noexcept {
+    if (index < first_slot_count) {
+        // One TLS load at a variable offset: no table pointer to chase first.
+        return first_slot_values[index];
+    }
     const local_slots& slots = thread_local_slots;
     return index < slots.size ? slots.values[index] : nullptr;
 }

@@ -22,6 +22,9 @@
 // park/unpark keep working inside the values' destructors.
 #include "thread_locals.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 #include <rthread/detail/packet.hpp>
 
 #include <cstdio>
@@ -38,7 +41,10 @@ public:
     destructor_table(const destructor_table&) = delete;
     destructor_table& operator=(const destructor_table&) = delete;
 
-    ~destructor_table() { thread_local_slots = local_slots{nullptr, 0}; }
+    ~destructor_table() {
+        thread_local_slots = local_slots{nullptr, 0};
+        std::fill(std::begin(first_slot_values), std::end(first_slot_values), nullptr);
+    }
 
     local_slot_state state(std::size_t index) const noexcept {
         return index < states_.size() ? states_[index] : local_slot_state::uninitialized;
@@ -63,8 +69,16 @@ public:
     void complete(std::size_t index, void* value, void (*destroy)(void*)) noexcept {
         --initializing_;
         live_.push_back(record{index, value, destroy}); // capacity reserved by begin()
-        values_[index] = value;
+        set_value(index, value);
         states_[index] = local_slot_state::valid;
+    }
+
+    // The slot the fast path reads, and its copy among the first slots.
+    void set_value(std::size_t index, void* value) noexcept {
+        values_[index] = value;
+        if (index < first_slot_count) {
+            first_slot_values[index] = value;
+        }
     }
 
     // Destroys the newest live value, then the next, until none is left.
@@ -73,7 +87,7 @@ public:
             const record r = live_.back();
             live_.pop_back();
             // destroyed from the moment the destructor starts, and after.
-            values_[r.index] = nullptr;
+            set_value(r.index, nullptr);
             states_[r.index] = local_slot_state::destroyed;
             // A destructor may touch other keys (making new values, which
             // grow the table and join live_): only the local copy r is used.
