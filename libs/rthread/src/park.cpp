@@ -57,18 +57,23 @@ inline void spin_pause() noexcept {
 #endif
 }
 
+// notified -> empty, for both backends. A plain load first keeps the common
+// "no token" answer free of a locked instruction. acquire: pairs with
+// unpark()'s release, so what the unparker wrote before unpark() is visible
+// once the token is consumed.
+bool take_token(std::atomic<std::int32_t>& state) noexcept {
+    std::int32_t expected = notified;
+    return state.load(std::memory_order_relaxed) == notified &&
+           state.compare_exchange_strong(expected, empty, std::memory_order_acquire,
+                                         std::memory_order_relaxed);
+}
+
 } // namespace
 
 // ---- futex_parker ---------------------------------------------------------
 
 bool futex_parker::try_park() noexcept {
-    // A plain load first keeps the common "no token" answer free of a locked
-    // instruction. acquire: pairs with unpark()'s release, so what the
-    // unparker wrote before unpark() is visible once the token is consumed.
-    std::int32_t expected = notified;
-    return state_.load(std::memory_order_relaxed) == notified &&
-           state_.compare_exchange_strong(expected, empty, std::memory_order_acquire,
-                                          std::memory_order_relaxed);
+    return take_token(state_);
 }
 
 bool futex_parker::park(deadline d) noexcept {
@@ -120,11 +125,7 @@ void futex_parker::unpark() noexcept {
 // ---- condvar_parker -------------------------------------------------------
 
 bool condvar_parker::try_park() noexcept {
-    std::int32_t expected = notified;
-    // acquire: pairs with unpark()'s release.
-    return state_.load(std::memory_order_relaxed) == notified &&
-           state_.compare_exchange_strong(expected, empty, std::memory_order_acquire,
-                                          std::memory_order_relaxed);
+    return take_token(state_);
 }
 
 bool condvar_parker::park(deadline d) noexcept {
