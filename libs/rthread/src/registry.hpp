@@ -14,16 +14,25 @@
 
 namespace rthread::detail {
 
+/// Who reads a new thread's stack bounds (thread_record::stack_claim).
+enum class stack_claim_state : std::uint8_t {
+    unclaimed = 0,
+    spawner_reading = 1,
+    published = 2, // by the spawner (stack.size == 0: it could not)
+    thread_reads = 3,
+};
+
 /// The full object behind a thread handle.
 struct thread_record final : thread_inner {
     using thread_inner::thread_inner;
 
     detail::parker parker;
-    // The thread's stack, read by its spawner right after the thread was
-    // made (so that the new thread need not ask, see stack_overflow.cpp).
-    // release/acquire on stack_known publishes stack to the new thread.
+    // The thread's stack, read once: by its spawner right after the thread
+    // was made (so that the new thread need not ask, see spawn.cpp), or by
+    // the thread itself when it claims the job first. stack_claim: who reads
+    // it (stack_claim_state); its release/acquire publishes stack.
     sys::stack_bounds stack;
-    std::atomic<bool> stack_known{false};
+    std::atomic<std::uint8_t> stack_claim{0};
     // The live list (guarded by the registry's mutex).
     thread_record* prev = nullptr;
     thread_record* next = nullptr;

@@ -77,13 +77,52 @@ std::string os_thread_name(std::string_view name) {
     return std::string(name.substr(0, cut));
 }
 
+// The stack-overflow report needs each thread's stack bounds, which cost a
+// system call (pthread_getattr_np). Asked on the new thread, the call cost
+// spawn + join about 8 us in context switches here; the spawner asks it
+// instead, right after the thread was made, while the thread waits for a
+// CPU. Exactly one of the two asks: a thread that starts first claims the
+// job (on two CPUs), and one that finds the spawner asking waits for it.
+constexpr auto unclaimed = static_cast<std::uint8_t>(stack_claim_state::unclaimed);
+constexpr auto spawner_reading = static_cast<std::uint8_t>(stack_claim_state::spawner_reading);
+constexpr auto published = static_cast<std::uint8_t>(stack_claim_state::published);
+constexpr auto thread_reads = static_cast<std::uint8_t>(stack_claim_state::thread_reads);
+
+void read_stack_bounds_for(thread_record& record, native_thread::native_handle_type thread) {
+    std::uint8_t expected = unclaimed;
+    // relaxed: the claim publishes nothing; the store below does.
+    if (!record.stack_claim.compare_exchange_strong(expected, spawner_reading,
+                                                    std::memory_order_relaxed)) {
+        return; // the thread reads them itself
+    }
+    sys::stack_bounds bounds;
+    if (sys::thread_stack_bounds(thread, bounds)) {
+        record.stack = bounds;
+    }
+    // release: publishes stack to the thread's acquire below.
+    record.stack_claim.store(published, std::memory_order_release);
+}
+
+// On the new thread: the bounds its spawner read, or nullptr when the thread
+// is to read them itself.
+const sys::stack_bounds* stack_bounds_from_spawner(thread_record& record) noexcept {
+    std::uint8_t seen = unclaimed;
+    // acquire (also on failure): pairs with the spawner's release of stack.
+    if (record.stack_claim.compare_exchange_strong(seen, thread_reads, std::memory_order_acquire,
+                                                   std::memory_order_acquire)) {
+        return nullptr;
+    }
+    while (seen == spawner_reading) { // one system call away: wait for it
+        sys::yield_now();
+        seen = record.stack_claim.load(std::memory_order_acquire);
+    }
+    return record.stack.size != 0 ? &record.stack : nullptr;
+}
+
 // The first and last code every rthread-made thread runs.
 void run_thread(thread_record* record, thread_main* main) noexcept {
     adopt_as_current(record);
-    // Its overflow is reported, not a bare SIGSEGV. acquire: pairs with the
-    // spawner's release of the bounds it read.
-    watch_thread_stack(record->stack_known.load(std::memory_order_acquire) ? &record->stack
-                                                                           : nullptr);
+    watch_thread_stack(stack_bounds_from_spawner(*record)); // overflow: a report, not SIGSEGV
     if (record->name) {
         sys::set_current_thread_name(os_thread_name(*record->name).c_str());
     }
@@ -134,13 +173,7 @@ boost::system::result<started_thread> start_thread(const std::optional<std::stri
         attributes.set_stack_size(*stack);
         auto* native = new native_thread::boost_thread(attributes, entry{record, main.get()});
         (void)main.release(); // the thread owns it now
-        // While the new thread waits for a CPU, read its stack for it.
-        sys::stack_bounds bounds;
-        if (sys::thread_stack_bounds(native->native_handle(), bounds)) {
-            record->stack = bounds;
-            // release: publishes stack to the thread's acquire in run_thread.
-            record->stack_known.store(true, std::memory_order_release);
-        }
+        read_stack_bounds_for(*record, native->native_handle());
         started_thread started{std::move(handle), native_thread()};
         native_access::set(started.native, native);
         return started;
