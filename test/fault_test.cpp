@@ -35,18 +35,6 @@ namespace {
 using namespace std::chrono_literals;
 using clock_type = std::chrono::steady_clock;
 
-// In a scenario: counts failed checks and says which on stderr; the
-// scenario returns the count as its exit code.
-int failures = 0;
-
-#define SCENARIO_CHECK(condition)                                                                  \
-    do {                                                                                           \
-        if (!(condition)) {                                                                        \
-            std::fprintf(stderr, "check failed at line %d: %s\n", __LINE__, #condition);           \
-            ++failures;                                                                            \
-        }                                                                                          \
-    } while (false)
-
 // The scenario may not hang the test run: a hang becomes SIGALRM.
 void bound_the_scenario() {
     ::alarm(60);
@@ -110,7 +98,7 @@ RTHREAD_SCENARIO(spawn_under_rlimit_nproc) {
     bound_the_scenario();
     // A first thread, before the limit: whatever a runtime starts lazily
     // (a sanitizer's background thread) is started now.
-    SCENARIO_CHECK(rthread::spawn([] { return 1; }).join().value() == 1);
+    RTHREAD_CHILD_CHECK(rthread::spawn([] { return 1; }).join().value() == 1);
     if (!become_an_ordinary_user()) {
         return 100;
     }
@@ -120,32 +108,32 @@ RTHREAD_SCENARIO(spawn_under_rlimit_nproc) {
 
     rlimit none = original;
     none.rlim_cur = 0; // any new thread exceeds it
-    SCENARIO_CHECK(::setrlimit(RLIMIT_NPROC, &none) == 0);
+    RTHREAD_CHILD_CHECK(::setrlimit(RLIMIT_NPROC, &none) == 0);
 
     bool ran = false;
     auto refused = rthread::builder{}.name("refused").spawn([&ran] { ran = true; });
-    SCENARIO_CHECK(!refused.has_value());
+    RTHREAD_CHILD_CHECK(!refused.has_value());
     if (!refused.has_value()) {
         // The OS's own code, as pthread_create gave it (EAGAIN).
-        SCENARIO_CHECK(refused.error() == boost::system::errc::resource_unavailable_try_again);
+        RTHREAD_CHILD_CHECK(refused.error() == boost::system::errc::resource_unavailable_try_again);
         std::printf("builder::spawn: %s\n", refused.error().message().c_str());
     }
     try {
         (void)rthread::spawn([&ran] { ran = true; });
-        SCENARIO_CHECK(!"spawn should have thrown");
+        RTHREAD_CHILD_CHECK(!"spawn should have thrown");
     } catch (const std::system_error& e) {
-        SCENARIO_CHECK(e.code() == std::errc::resource_unavailable_try_again);
+        RTHREAD_CHILD_CHECK(e.code() == std::errc::resource_unavailable_try_again);
         std::printf("spawn threw: %s\n", e.what());
     }
-    SCENARIO_CHECK(!ran);
-    SCENARIO_CHECK(rthread::threads().size() == live_before); // no entry left behind
+    RTHREAD_CHILD_CHECK(!ran);
+    RTHREAD_CHILD_CHECK(rthread::threads().size() == live_before); // no entry left behind
 
     // Resources return: the process spawns again.
-    SCENARIO_CHECK(::setrlimit(RLIMIT_NPROC, &original) == 0);
-    SCENARIO_CHECK(
+    RTHREAD_CHILD_CHECK(::setrlimit(RLIMIT_NPROC, &original) == 0);
+    RTHREAD_CHILD_CHECK(
         rthread::builder{}.name("again").spawn([] { return 2; }).value().join().value() == 2);
-    SCENARIO_CHECK(rthread::threads().size() == live_before);
-    return failures;
+    RTHREAD_CHILD_CHECK(rthread::threads().size() == live_before);
+    return test_support::child_failures;
 }
 
 BOOST_AUTO_TEST_CASE(spawn_under_rlimit_nproc_fails_with_the_os_error_and_recovers) {
@@ -176,15 +164,15 @@ RTHREAD_SCENARIO(spawn_with_impossible_default_stack) {
     bound_the_scenario();
     try {
         (void)rthread::spawn([] {});
-        SCENARIO_CHECK(!"spawn should have thrown");
+        RTHREAD_CHILD_CHECK(!"spawn should have thrown");
     } catch (const std::system_error& e) {
-        SCENARIO_CHECK(e.code() == std::errc::resource_unavailable_try_again ||
-                       e.code() == std::errc::not_enough_memory);
+        RTHREAD_CHILD_CHECK(e.code() == std::errc::resource_unavailable_try_again ||
+                            e.code() == std::errc::not_enough_memory);
     }
     // The process keeps working: a thread with a stack it can have.
-    SCENARIO_CHECK(
+    RTHREAD_CHILD_CHECK(
         rthread::builder{}.stack_size(1 << 20).spawn([] { return 4; }).value().join().value() == 4);
-    return failures;
+    return test_support::child_failures;
 }
 
 BOOST_AUTO_TEST_CASE(spawn_throws_system_error_for_an_impossible_default_stack) {

@@ -31,17 +31,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// In the child: counts failed checks and says which on stderr.
-int failures = 0;
-
-#define CHILD_CHECK(condition)                                                                     \
-    do {                                                                                           \
-        if (!(condition)) {                                                                        \
-            std::fprintf(stderr, "check failed at line %d: %s\n", __LINE__, #condition);           \
-            ++failures;                                                                            \
-        }                                                                                          \
-    } while (false)
-
 // Threads parked until released, so that the fork happens while they run.
 //
 // Their stacks are small (64 KiB) so that, in the child, glibc's stack
@@ -90,10 +79,10 @@ private:
 void check_in_forked_child(const std::function<void()>& checks) {
     const parked_threads bystanders(3);
     const auto child = test_support::run_in_child([&] {
-        failures = 0;
+        test_support::child_failures = 0;
         checks();
         std::fflush(stderr);
-        ::_exit(failures == 0 ? 0 : 1);
+        ::_exit(test_support::child_failures == 0 ? 0 : 1);
     });
     BOOST_TEST(child.exited, "signal " << child.signal << ": " << child.stderr_text);
     BOOST_TEST(child.exit_code == 0, child.stderr_text);
@@ -105,27 +94,27 @@ BOOST_AUTO_TEST_CASE(child_lists_only_the_forking_thread) {
     const rthread::thread before = rthread::current();
     check_in_forked_child([&] {
         const auto live = rthread::threads();
-        CHILD_CHECK(live.size() == 1);
-        CHILD_CHECK(!live.empty() && live.front() == before);
+        RTHREAD_CHILD_CHECK(live.size() == 1);
+        RTHREAD_CHILD_CHECK(!live.empty() && live.front() == before);
     });
 }
 
 BOOST_AUTO_TEST_CASE(child_keeps_the_forking_threads_identity) {
     const rthread::thread before = rthread::current();
     check_in_forked_child([&] {
-        CHILD_CHECK(rthread::current() == before);
-        CHILD_CHECK(rthread::current_id() == before.id());
-        CHILD_CHECK(rthread::current().id() == before.id());
-        CHILD_CHECK(rthread::current().name() == before.name());
+        RTHREAD_CHILD_CHECK(rthread::current() == before);
+        RTHREAD_CHILD_CHECK(rthread::current_id() == before.id());
+        RTHREAD_CHILD_CHECK(rthread::current().id() == before.id());
+        RTHREAD_CHILD_CHECK(rthread::current().name() == before.name());
     });
 }
 
 BOOST_AUTO_TEST_CASE(child_parks_with_a_timeout_and_unparks_itself) {
     check_in_forked_child([] {
-        CHILD_CHECK(!rthread::park_timeout(5ms)); // no token: times out
+        RTHREAD_CHILD_CHECK(!rthread::park_timeout(5ms)); // no token: times out
         rthread::current().unpark();
-        CHILD_CHECK(rthread::park_timeout(10s)); // its own token
-        CHILD_CHECK(!rthread::park_timeout(0ms));
+        RTHREAD_CHILD_CHECK(rthread::park_timeout(10s)); // its own token
+        RTHREAD_CHILD_CHECK(!rthread::park_timeout(0ms));
     });
 }
 
@@ -136,9 +125,9 @@ BOOST_AUTO_TEST_CASE(child_spawns_joins_and_is_unparked_by_its_threads) {
             me.unpark();
             return rthread::current().name().value_or("?") == "child's own";
         });
-        CHILD_CHECK(rthread::park_timeout(10s));
-        CHILD_CHECK(h.value().join().value());
-        CHILD_CHECK(rthread::threads().size() == 1); // the joined one has gone
+        RTHREAD_CHILD_CHECK(rthread::park_timeout(10s));
+        RTHREAD_CHILD_CHECK(h.value().join().value());
+        RTHREAD_CHILD_CHECK(rthread::threads().size() == 1); // the joined one has gone
     });
 }
 
@@ -147,11 +136,11 @@ BOOST_AUTO_TEST_CASE(unparking_threads_left_behind_in_the_parent_is_harmless) {
     const auto child = test_support::run_in_child([&] {
         for (const auto& h : bystanders.handles()) {
             h.thread().unpark(); // a handle of a thread that does not exist here
-            CHILD_CHECK(!h.thread().name().value_or("").empty());
+            RTHREAD_CHILD_CHECK(!h.thread().name().value_or("").empty());
         }
-        CHILD_CHECK(rthread::spawn([] { return 5; }).join().value() == 5);
+        RTHREAD_CHILD_CHECK(rthread::spawn([] { return 5; }).join().value() == 5);
         std::fflush(stderr);
-        ::_exit(failures == 0 ? 0 : 1);
+        ::_exit(test_support::child_failures == 0 ? 0 : 1);
     });
     BOOST_TEST(child.exited, "signal " << child.signal << ": " << child.stderr_text);
     BOOST_TEST(child.exit_code == 0, child.stderr_text);
@@ -178,10 +167,10 @@ RTHREAD_THREAD_LOCAL(tracked, TRACKED, tracked(10));
 BOOST_AUTO_TEST_CASE(thread_locals_work_in_the_child) {
     NUMBER.set(42); // the forking thread's value is copied into the child
     check_in_forked_child([] {
-        CHILD_CHECK(NUMBER.get() == 42);
-        CHILD_CHECK(NUMBER.state() == rthread::local_key_state::valid);
+        RTHREAD_CHILD_CHECK(NUMBER.get() == 42);
+        RTHREAD_CHILD_CHECK(NUMBER.state() == rthread::local_key_state::valid);
         // A key first touched in the child.
-        CHILD_CHECK(TRACKED.with([](tracked& t) { return t.value; }) == 10);
+        RTHREAD_CHILD_CHECK(TRACKED.with([](tracked& t) { return t.value; }) == 10);
         // A thread spawned in the child has values of its own, destroyed
         // before join() returns.
         const int destroyed_before = values_destroyed.load();
@@ -191,9 +180,9 @@ BOOST_AUTO_TEST_CASE(thread_locals_work_in_the_child) {
             TRACKED.with([](tracked& t) { t.value = 11; });
             return fresh;
         });
-        CHILD_CHECK(h.join().value() == 1);
-        CHILD_CHECK(values_destroyed.load() == destroyed_before + 1);
-        CHILD_CHECK(NUMBER.get() == 42); // untouched by the other thread
+        RTHREAD_CHILD_CHECK(h.join().value() == 1);
+        RTHREAD_CHILD_CHECK(values_destroyed.load() == destroyed_before + 1);
+        RTHREAD_CHILD_CHECK(NUMBER.get() == 42); // untouched by the other thread
     });
     NUMBER.set(1);
 }
@@ -203,16 +192,17 @@ BOOST_AUTO_TEST_CASE(fork_from_a_spawned_thread_makes_it_the_childs_only_thread)
     auto forker = rthread::builder{}.name("forker").spawn([] {
         const rthread::thread me = rthread::current();
         return test_support::run_in_child([me] {
-            CHILD_CHECK(rthread::current() == me);
-            CHILD_CHECK(rthread::current().name() == std::optional<std::string_view>("forker"));
+            RTHREAD_CHILD_CHECK(rthread::current() == me);
+            RTHREAD_CHILD_CHECK(rthread::current().name() ==
+                                std::optional<std::string_view>("forker"));
             const auto live = rthread::threads();
-            CHILD_CHECK(live.size() == 1 && live.front() == me);
-            CHILD_CHECK(rthread::spawn([] { return rthread::current_id(); }).join().value() !=
-                        me.id());
+            RTHREAD_CHILD_CHECK(live.size() == 1 && live.front() == me);
+            RTHREAD_CHILD_CHECK(
+                rthread::spawn([] { return rthread::current_id(); }).join().value() != me.id());
             rthread::current().unpark();
-            CHILD_CHECK(rthread::park_timeout(10s));
+            RTHREAD_CHILD_CHECK(rthread::park_timeout(10s));
             std::fflush(stderr);
-            ::_exit(failures == 0 ? 0 : 1);
+            ::_exit(test_support::child_failures == 0 ? 0 : 1);
         });
     });
     const auto child = forker.value().join().value();

@@ -35,7 +35,22 @@ struct scenario_registrar {
     scenario_registrar(const char* name, scenario_fn fn) { scenarios()[name] = fn; }
 };
 
+/// Failed checks in a scenario or a forked child, where Boost.Test's own
+/// assertions cannot report (RTHREAD_CHILD_CHECK); the child returns or
+/// exits with a status made from it.
+inline int child_failures = 0;
+
 } // namespace test_support
+
+/// In a scenario or a forked child: counts a failed check and says which on
+/// stderr.
+#define RTHREAD_CHILD_CHECK(condition)                                                             \
+    do {                                                                                           \
+        if (!(condition)) {                                                                        \
+            std::fprintf(stderr, "check failed at line %d: %s\n", __LINE__, #condition);           \
+            ++test_support::child_failures;                                                        \
+        }                                                                                          \
+    } while (false)
 
 /// Defines a scenario: RTHREAD_SCENARIO(name) { ...; return exit_code; }
 #define RTHREAD_SCENARIO(name)                                                                     \

@@ -10,21 +10,8 @@ set -u
 cd "$(dirname "$0")/../.."
 root=$(pwd)
 
-passed=0
-failed=0
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" = 0 ]
-    exit
-}
-ok() {
-    echo "ok: $*"
-    passed=$((passed + 1))
-}
-bad() {
-    echo "FAILED: $*"
-    failed=$((failed + 1))
-}
+# shellcheck source=lib/tally.sh
+source "tools/checks/lib/tally.sh"
 
 if ! command -v spin >/dev/null 2>&1; then
     bad "spin is not installed (tools/packages.txt lists it)"

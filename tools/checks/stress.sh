@@ -13,21 +13,8 @@
 set -u
 cd "$(dirname "$0")/../.."
 
-passed=0
-failed=0
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" = 0 ]
-    exit
-}
-ok() {
-    echo "ok: $*"
-    passed=$((passed + 1))
-}
-bad() {
-    echo "FAILED: $*"
-    failed=$((failed + 1))
-}
+# shellcheck source=lib/tally.sh
+source "tools/checks/lib/tally.sh"
 
 mkdir -p bin/stress
 

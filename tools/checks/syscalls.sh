@@ -12,13 +12,8 @@
 set -u
 cd "$(dirname "$0")/../.."
 
-passed=0
-failed=0
-finish() {
-    echo "$passed passed, $failed failed"
-    [ "$failed" = 0 ]
-    exit
-}
+# shellcheck source=lib/tally.sh
+source "tools/checks/lib/tally.sh"
 
 if ! command -v strace >/dev/null 2>&1; then
     echo "strace is not installed (tools/packages.txt lists it)"
