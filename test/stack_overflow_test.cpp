@@ -263,8 +263,11 @@ RTHREAD_SCENARIO(sigbus_past_the_end_of_a_file_mapping) {
     return 0;
 }
 
-BOOST_AUTO_TEST_CASE(protected_page_write_on_main_thread_is_a_plain_sigsegv) {
-    const auto child = test_support::run_scenario("protected_page_write_on_main_thread");
+// A fault outside any guard page is not an overflow: with our handler it
+// ends the process as a plain SIGSEGV, silently; under a sanitizer, the
+// sanitizer reports a SEGV.
+void check_plain_sigsegv(const char* scenario) {
+    const auto child = test_support::run_scenario(scenario);
     BOOST_TEST(child.stderr_text.find("overflowed") == std::string::npos, child.stderr_text);
     if (ours()) {
         BOOST_TEST(child.signal == SIGSEGV, child.signal);
@@ -274,15 +277,12 @@ BOOST_AUTO_TEST_CASE(protected_page_write_on_main_thread_is_a_plain_sigsegv) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(protected_page_write_on_main_thread_is_a_plain_sigsegv) {
+    check_plain_sigsegv("protected_page_write_on_main_thread");
+}
+
 BOOST_AUTO_TEST_CASE(protected_page_write_on_spawned_thread_is_a_plain_sigsegv) {
-    const auto child = test_support::run_scenario("protected_page_write_on_spawned_thread");
-    BOOST_TEST(child.stderr_text.find("overflowed") == std::string::npos, child.stderr_text);
-    if (ours()) {
-        BOOST_TEST(child.signal == SIGSEGV, child.signal);
-        BOOST_TEST(child.stderr_text.empty(), child.stderr_text);
-    } else {
-        BOOST_TEST(child.stderr_text.find("SEGV") != std::string::npos, child.stderr_text);
-    }
+    check_plain_sigsegv("protected_page_write_on_spawned_thread");
 }
 
 BOOST_AUTO_TEST_CASE(sigsegv_sent_by_kill_keeps_its_default_action) {

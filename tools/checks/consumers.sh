@@ -18,10 +18,8 @@ trap 'rm -rf "$work"' EXIT
 cp -r test/consumers "$work/consumers"
 rm -rf "$work"/consumers/*/{bin,stage,build}
 
-passed=0
-failed=0
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1"; failed=$((failed + 1)); }
+# shellcheck source=lib/tally.sh
+source "tools/checks/lib/tally.sh"
 
 # Runs a consumer program; it prints "consumer ok" last when all went well.
 runs_ok() {
@@ -34,9 +32,9 @@ runs_ok() {
 # 0. The consumers name nothing but rthread (comments aside).
 for f in b2/Jamroot b2-installed/Jamroot cmake/CMakeLists.txt pkg-config/Makefile; do
     if grep -v '^\s*#' "test/consumers/$f" | grep -nE 'boost_|Boost|fmt|pthread|Threads|stacktrace'; then
-        fail "$f names a dependency of rthread (the library's usage requirements must carry it)"
+        bad "$f names a dependency of rthread (the library's usage requirements must carry it)"
     else
-        pass "$f names nothing but rthread"
+        ok "$f names nothing but rthread"
     fi
 done
 
@@ -45,10 +43,10 @@ done
 b2dir="$root/bin/checks/b2"
 if (cd "$work/consumers/b2" && b2 -j"$jobs" -sRTHREAD_ROOT="$root" --build-dir="$b2dir") \
     >"$work/b2.log" 2>&1 && runs_ok "$work/consumers/b2/stage/app"; then
-    pass "b2 consumer through use-project of the sources builds and runs"
+    ok "b2 consumer through use-project of the sources builds and runs"
 else
     tail -n 30 "$work/b2.log"
-    fail "b2 consumer through use-project of the sources"
+    bad "b2 consumer through use-project of the sources"
 fi
 
 # 2. b2 install, then a consumer of the installed prefix.
@@ -56,18 +54,18 @@ prefix="$work/b2-prefix"
 if b2 -j"$jobs" --build-dir="$b2dir" install --prefix="$prefix" >"$work/b2-install.log" 2>&1 &&
     [ -f "$prefix/lib/librthread.a" ] && [ -f "$prefix/include/rthread/rthread.hpp" ] &&
     [ -f "$prefix/lib/b2/rthread/jamroot.jam" ]; then
-    pass "b2 install puts the headers, librthread.a and the b2 project under the prefix"
+    ok "b2 install puts the headers, librthread.a and the b2 project under the prefix"
 else
     tail -n 30 "$work/b2-install.log"
-    fail "b2 install --prefix"
+    bad "b2 install --prefix"
 fi
 if (cd "$work/consumers/b2-installed" && b2 -j"$jobs" -sRTHREAD_PREFIX="$prefix" \
     --build-dir="$work/b2-installed-build") >"$work/b2-installed.log" 2>&1 &&
     runs_ok "$work/consumers/b2-installed/stage/app"; then
-    pass "b2 consumer of the installed prefix builds and runs"
+    ok "b2 consumer of the installed prefix builds and runs"
 else
     tail -n 30 "$work/b2-installed.log"
-    fail "b2 consumer of the installed prefix"
+    bad "b2 consumer of the installed prefix"
 fi
 
 # 3. CMake: the library alone (as the vcpkg port builds it), installed.
@@ -79,19 +77,19 @@ if cmake -S . -B "$work/cmake-build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=
     [ -f "$cprefix/lib/cmake/rthread/rthreadConfig.cmake" ] &&
     [ -f "$cprefix/lib/cmake/rthread/rthreadConfigVersion.cmake" ] &&
     [ -f "$cprefix/lib/pkgconfig/rthread.pc" ] && [ -f "$cprefix/lib/librthread.a" ]; then
-    pass "cmake builds and installs the library, rthreadConfig.cmake, its version file and rthread.pc"
+    ok "cmake builds and installs the library, rthreadConfig.cmake, its version file and rthread.pc"
 else
     tail -n 30 "$work/cmake.log"
-    fail "cmake build and install"
+    bad "cmake build and install"
 fi
 if cmake -S "$work/consumers/cmake" -B "$work/cmake-consumer" -DCMAKE_PREFIX_PATH="$cprefix" \
     >"$work/cmake-consumer.log" 2>&1 &&
     cmake --build "$work/cmake-consumer" -j"$jobs" >>"$work/cmake-consumer.log" 2>&1 &&
     runs_ok "$work/cmake-consumer/app"; then
-    pass "CMake consumer: find_package(rthread CONFIG REQUIRED) + rthread::rthread builds and runs"
+    ok "CMake consumer: find_package(rthread CONFIG REQUIRED) + rthread::rthread builds and runs"
 else
     tail -n 30 "$work/cmake-consumer.log"
-    fail "CMake consumer"
+    bad "CMake consumer"
 fi
 # The version file accepts this version and refuses the next minor one.
 cat >"$work/version.cmake" <<'EOF_CMAKE'
@@ -117,19 +115,19 @@ foreach(ask IN ITEMS "${version}" "${major}.${next}")
 endforeach()
 EOF_CMAKE
 if cmake -DCMAKE_PREFIX_PATH="$cprefix" -P "$work/version.cmake" >"$work/version.log" 2>&1; then
-    pass "rthreadConfigVersion.cmake accepts its own version and refuses the next minor one"
+    ok "rthreadConfigVersion.cmake accepts its own version and refuses the next minor one"
 else
     cat "$work/version.log"
-    fail "rthreadConfigVersion.cmake"
+    bad "rthreadConfigVersion.cmake"
 fi
 
 # 4. make + pkg-config against the same install.
 if PKG_CONFIG_PATH="$cprefix/lib/pkgconfig" make -C "$work/consumers/pkg-config" \
     >"$work/pkg-config.log" 2>&1 && runs_ok "$work/consumers/pkg-config/app"; then
-    pass "pkg-config consumer (make, rthread.pc) builds and runs"
+    ok "pkg-config consumer (make, rthread.pc) builds and runs"
 else
     cat "$work/pkg-config.log"
-    fail "pkg-config consumer"
+    bad "pkg-config consumer"
 fi
 
 echo "$passed passed, $failed failed"

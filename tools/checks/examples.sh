@@ -17,10 +17,8 @@ build=bin/checks/b2
 work=$(mktemp -d "${TMPDIR:-/tmp}/rthread-examples.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-passed=0
-failed=0
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1"; failed=$((failed + 1)); }
+# shellcheck source=lib/tally.sh
+source "tools/checks/lib/tally.sh"
 
 if ! b2 -j"$jobs" --build-dir="$build" -sEXAMPLES_DIR="$work/bin" doc/examples//examples \
     >"$work/build.log" 2>&1; then
@@ -31,19 +29,19 @@ for source in doc/examples/*.cpp; do
     name=$(basename "$source" .cpp)
     exe="$work/bin/$name"
     if [ ! -x "$exe" ]; then
-        fail "$name: did not build"
+        bad "$name: did not build"
         continue
     fi
     if ! timeout 120 "$exe" >"$work/$name.stdout" 2>"$work/$name.stderr"; then
         cat "$work/$name.stderr"
-        fail "$name: exited with an error"
+        bad "$name: exited with an error"
     elif [ ! -f "doc/examples/$name.out" ]; then
-        fail "$name: no doc/examples/$name.out with its expected output"
+        bad "$name: no doc/examples/$name.out with its expected output"
     elif ! diff -u --label "doc/examples/$name.out" "doc/examples/$name.out" \
         --label "$name's stdout" "$work/$name.stdout"; then
-        fail "$name: stdout differs from doc/examples/$name.out"
+        bad "$name: stdout differs from doc/examples/$name.out"
     else
-        pass "$name runs and prints doc/examples/$name.out"
+        ok "$name runs and prints doc/examples/$name.out"
     fi
 done
 
@@ -52,10 +50,10 @@ if [ -x "$work/bin/panics" ]; then
     RTHREAD_BACKTRACE=1 timeout 120 "$work/bin/panics" >/dev/null 2>"$work/bt.stderr"
     if grep -q '^stack backtrace:$' "$work/bt.stderr" &&
         grep -A2 '^stack backtrace:$' "$work/bt.stderr" | grep -q 'at doc/examples/panics.cpp:'; then
-        pass "panics with RTHREAD_BACKTRACE=1 prints a backtrace from the panicking line"
+        ok "panics with RTHREAD_BACKTRACE=1 prints a backtrace from the panicking line"
     else
         cat "$work/bt.stderr"
-        fail "panics with RTHREAD_BACKTRACE=1"
+        bad "panics with RTHREAD_BACKTRACE=1"
     fi
 fi
 

@@ -11,15 +11,13 @@ build=bin/checks/b2 # shared with the other b2-based checks
 work=$(mktemp -d "${TMPDIR:-/tmp}/rthread-gdb.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-passed=0
-failed=0
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1"; failed=$((failed + 1)); }
+# shellcheck source=lib/tally.sh
+source "tools/checks/lib/tally.sh"
 
 if ! b2 -j"$jobs" --build-dir="$build" -sEXAMPLES_DIR="$work/bin" doc/examples//examples \
     >"$work/build.log" 2>&1 || [ ! -x "$work/bin/named_threads" ]; then
     grep -E 'error|failed' "$work/build.log" | head -n 30
-    fail "doc/examples/named_threads did not build"
+    bad "doc/examples/named_threads did not build"
     echo "$passed passed, $failed failed"
     exit 1
 fi
@@ -35,16 +33,16 @@ timeout 120 gdb -batch -nx \
 cat "$work/gdb.log"
 
 if grep -q 'hit Breakpoint 1, rthread::threads' "$work/gdb.log"; then
-    pass "gdb stopped the program once its named threads were running"
+    ok "gdb stopped the program once its named threads were running"
 else
-    fail "gdb did not stop in rthread::threads (is ptrace allowed here?)"
+    bad "gdb did not stop in rthread::threads (is ptrace allowed here?)"
 fi
 # gdb prints each thread as: <n> Thread 0x... (LWP <tid>) "<name>" <frame>
 for name in io-reader io-writer a-thread-with-a; do
     if grep -qE "Thread 0x[0-9a-f]+ \(LWP [0-9]+\) \"$name\"" "$work/gdb.log"; then
-        pass "info threads shows \"$name\""
+        ok "info threads shows \"$name\""
     else
-        fail "info threads does not show \"$name\""
+        bad "info threads does not show \"$name\""
     fi
 done
 

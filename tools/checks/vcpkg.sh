@@ -14,10 +14,8 @@ jobs=${RTHREAD_JOBS:-2}
 work=$(mktemp -d "${TMPDIR:-/tmp}/rthread-vcpkg.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-passed=0
-failed=0
-pass() { echo "PASS: $1"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $1"; failed=$((failed + 1)); }
+# shellcheck source=lib/tally.sh
+source "tools/checks/lib/tally.sh"
 
 # 1. vcpkg.json: valid JSON with vcpkg's required fields, the version of
 # CMakeLists.txt, and a port for every library the Jamfile links.
@@ -60,17 +58,17 @@ for e in errors:
     print("  " + e)
 sys.exit(1 if errors else 0)
 EOF_PY
-    pass "vcpkg.json is valid, complete, at CMakeLists.txt's version, with a port for each linked library"
+    ok "vcpkg.json is valid, complete, at CMakeLists.txt's version, with a port for each linked library"
 else
-    fail "vcpkg.json"
+    bad "vcpkg.json"
 fi
 
 # 2. usage: what vcpkg prints after the install.
 if grep -q 'find_package(rthread CONFIG REQUIRED)' "$port/usage" &&
     grep -q 'target_link_libraries(.*rthread::rthread)' "$port/usage"; then
-    pass "usage names find_package(rthread CONFIG REQUIRED) and rthread::rthread"
+    ok "usage names find_package(rthread CONFIG REQUIRED) and rthread::rthread"
 else
-    fail "usage"
+    bad "usage"
 fi
 
 mock() { # packages-dir, buildtrees-dir, portfile, extra -D...
@@ -86,34 +84,34 @@ cp -r "$port" "$work/copied-port"
 if RTHREAD_SOURCE_DIR="$root" mock "$work/dry" "$work/dry-trees" "$work/copied-port/portfile.cmake" \
     -DMOCK_DRY_RUN=ON >"$work/dry.log" 2>&1 &&
     grep -qx "vcpkg_cmake_configure SOURCE_PATH $root OPTIONS -DBUILD_TESTING=OFF" "$work/dry/mock-calls.txt"; then
-    pass "a copy of the port elsewhere takes its sources from RTHREAD_SOURCE_DIR"
+    ok "a copy of the port elsewhere takes its sources from RTHREAD_SOURCE_DIR"
 else
     cat "$work/dry.log" "$work/dry/mock-calls.txt" 2>/dev/null
-    fail "RTHREAD_SOURCE_DIR"
+    bad "RTHREAD_SOURCE_DIR"
 fi
 if ! env -u RTHREAD_SOURCE_DIR cmake -DPORTFILE="$work/copied-port/portfile.cmake" -DPORT=rthread \
     -DCURRENT_PACKAGES_DIR="$work/dry2" -DCURRENT_BUILDTREES_DIR="$work/dry2-trees" -DMOCK_DRY_RUN=ON \
     -P tools/vcpkg/mock-vcpkg.cmake >"$work/dry2.log" 2>&1 &&
     grep -q "RTHREAD_SOURCE_DIR" "$work/dry2.log"; then
-    pass "a copy of the port without RTHREAD_SOURCE_DIR stops with a message naming it"
+    ok "a copy of the port without RTHREAD_SOURCE_DIR stops with a message naming it"
 else
     cat "$work/dry2.log"
-    fail "a copied port without RTHREAD_SOURCE_DIR"
+    bad "a copied port without RTHREAD_SOURCE_DIR"
 fi
 
 # 4. The real run, from the port in this checkout.
 pkgs="$work/packages"
 if env -u RTHREAD_SOURCE_DIR bash -c "$(declare -f mock); mock '$pkgs' '$work/buildtrees' '$root/$port/portfile.cmake'" \
     >"$work/port.log" 2>&1; then
-    pass "the portfile's configure, build, install and fixup succeed (release and debug)"
+    ok "the portfile's configure, build, install and fixup succeed (release and debug)"
 else
     tail -n 40 "$work/port.log"
-    fail "the portfile run"
+    bad "the portfile run"
 fi
 grep -qx "vcpkg_check_linkage ONLY_STATIC_LIBRARY" "$pkgs/mock-calls.txt" 2>/dev/null &&
     grep -qx "linkage static" "$pkgs/mock-calls.txt" &&
-    pass "the port is static only (vcpkg_check_linkage(ONLY_STATIC_LIBRARY))" ||
-    fail "vcpkg_check_linkage(ONLY_STATIC_LIBRARY)"
+    ok "the port is static only (vcpkg_check_linkage(ONLY_STATIC_LIBRARY))" ||
+    bad "vcpkg_check_linkage(ONLY_STATIC_LIBRARY)"
 
 # 5. The layout vcpkg's post-build checks expect.
 layout_errors=()
@@ -133,10 +131,10 @@ if grep -rl "$pkgs" "$pkgs/share" "$pkgs/lib/pkgconfig" "$pkgs/debug/lib/pkgconf
 fi
 cmp -s LICENSE "$pkgs/share/rthread/copyright" || layout_errors+=("copyright is not LICENSE")
 if [ ${#layout_errors[@]} = 0 ]; then
-    pass "vcpkg layout: headers, release and debug archives, share/rthread package, copyright, usage, no debug headers"
+    ok "vcpkg layout: headers, release and debug archives, share/rthread package, copyright, usage, no debug headers"
 else
     printf '  %s\n' "${layout_errors[@]}"
-    fail "vcpkg layout"
+    bad "vcpkg layout"
 fi
 
 # 6. Consumers against the vcpkg layout, moved to another place first (vcpkg
@@ -151,22 +149,22 @@ for type in Release Debug; do
         "$b/app" | grep -q "consumer ok on ThreadId(1)"; then
         if [ $type = Debug ]; then want="$installed/debug/lib/librthread.a"; else want="$installed/lib/librthread.a"; fi
         if grep -rqF "$want" "$b/CMakeFiles/app.dir/"; then
-            pass "CMake consumer ($type) against the vcpkg layout builds, links $(echo "$want" | sed "s|$installed/||") and runs"
+            ok "CMake consumer ($type) against the vcpkg layout builds, links $(echo "$want" | sed "s|$installed/||") and runs"
         else
             grep -r "librthread.a" "$b/CMakeFiles/app.dir/" | head -3
-            fail "CMake consumer ($type) linked the wrong archive"
+            bad "CMake consumer ($type) linked the wrong archive"
         fi
     else
         tail -n 30 "$b.log"
-        fail "CMake consumer ($type) against the vcpkg layout"
+        bad "CMake consumer ($type) against the vcpkg layout"
     fi
 done
 if PKG_CONFIG_PATH="$installed/lib/pkgconfig" make -C "$work/consumers/pkg-config" >"$work/pc.log" 2>&1 &&
     "$work/consumers/pkg-config/app" | grep -q "consumer ok on ThreadId(1)"; then
-    pass "pkg-config consumer against the vcpkg layout builds and runs"
+    ok "pkg-config consumer against the vcpkg layout builds and runs"
 else
     cat "$work/pc.log"
-    fail "pkg-config consumer against the vcpkg layout"
+    bad "pkg-config consumer against the vcpkg layout"
 fi
 
 echo "$passed passed, $failed failed"
