@@ -23,13 +23,13 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <pthread.h>
@@ -157,6 +157,48 @@ BOOST_AUTO_TEST_CASE(keys_declared_at_block_scope) {
     BOOST_TEST(LIST.with([](std::vector<int>& v) { return v.size(); }) == 3u);
     static const rthread::local_key<double> SCALE{[] { return 0.5; }};
     BOOST_TEST(SCALE.get() == 0.5);
+}
+
+namespace {
+// A key is named by its initializer lambda's type (local_key.hpp): these
+// two keys are made from one lambda object, so they are one key.
+constexpr auto shared_initializer = [] { return 10; };
+const rthread::local_key<int> SAME_LAMBDA_A{shared_initializer};
+const rthread::local_key<int> SAME_LAMBDA_B{shared_initializer};
+
+// Keeps the key opaque to the compiler: access goes through the key's
+// stored slot function instead of a folded thread-pointer offset.
+BOOST_NOINLINE int add_through_reference(const rthread::local_key<int>& key, int n) {
+    return key.with([n](int& v) { return v += n; });
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(keys_made_from_one_lambda_object_share_their_values) {
+    SAME_LAMBDA_A.set(11);
+    BOOST_TEST(SAME_LAMBDA_B.get() == 11);
+    const int other_thread = rthread::spawn([] {
+                                 SAME_LAMBDA_B.set(12);
+                                 return SAME_LAMBDA_A.get();
+                             })
+                                 .join()
+                                 .value();
+    BOOST_TEST(other_thread == 12);
+    BOOST_TEST(SAME_LAMBDA_A.get() == 11);
+}
+
+BOOST_AUTO_TEST_CASE(a_key_through_a_reference_and_by_name_is_one_value) {
+    RTHREAD_THREAD_LOCAL(int, COUNT, 0);
+    const auto seen = rthread::spawn([] {
+                          const bool fresh =
+                              COUNT.state() == rthread::local_key_state::uninitialized;
+                          add_through_reference(COUNT, 5); // first made through the reference
+                          COUNT.with([](int& v) { v *= 2; });
+                          return std::make_pair(fresh, add_through_reference(COUNT, 1));
+                      })
+                          .join()
+                          .value();
+    BOOST_TEST(seen.first);
+    BOOST_TEST(seen.second == 11);
 }
 
 // ---------------------------------------------------------------------------
@@ -487,7 +529,7 @@ BOOST_AUTO_TEST_CASE(set_does_not_run_the_initializer) {
 }
 
 BOOST_AUTO_TEST_CASE(set_on_an_initialized_key_assigns) {
-    static const rthread::local_key<int> X{&counted_initializer};
+    static const rthread::local_key<int> X{[] { return counted_initializer(); }};
     const bool ok = rthread::spawn([] {
                         const int before = initializer_runs;
                         const int first = X.get();
@@ -571,7 +613,7 @@ BOOST_AUTO_TEST_CASE(replace_returns_the_old_value) {
 }
 
 BOOST_AUTO_TEST_CASE(replace_runs_the_initializer_first) {
-    static const rthread::local_key<int> X{&counted_initializer};
+    static const rthread::local_key<int> X{[] { return counted_initializer(); }};
     const bool ok = rthread::spawn([] {
                         const int before = initializer_runs;
                         const int old = X.replace(9);
@@ -619,7 +661,7 @@ BOOST_AUTO_TEST_CASE(try_with_returns_the_value_or_reference) {
 // Initialisation
 
 BOOST_AUTO_TEST_CASE(initializer_runs_lazily_once_per_thread) {
-    static const rthread::local_key<int> X{&counted_initializer};
+    static const rthread::local_key<int> X{[] { return counted_initializer(); }};
     const int runs = rthread::spawn([] {
                          const int before = initializer_runs;
                          const bool lazy = X.state() == rthread::local_key_state::uninitialized &&
@@ -645,7 +687,7 @@ int fails_the_first_time() {
 } // namespace
 
 BOOST_AUTO_TEST_CASE(initializer_that_throws_leaves_the_key_uninitialized) {
-    static const rthread::local_key<int> X{&fails_the_first_time};
+    static const rthread::local_key<int> X{[] { return fails_the_first_time(); }};
     const auto got = rthread::spawn([] {
                          std::string message;
                          try {
@@ -1012,31 +1054,33 @@ struct numbered {
     }
 };
 
-numbered make_numbered() {
-    return numbered();
+// Keys are named by their initializer lambda's type: a variable template
+// makes one key (with its own lambda) per index.
+template <std::size_t I>
+const rthread::local_key<numbered> numbered_key{[] { return numbered(); }};
+
+template <std::size_t... I>
+std::vector<const rthread::local_key<numbered>*> numbered_keys(std::index_sequence<I...>) {
+    return {&numbered_key<I>...};
 }
 
 } // namespace
 
 BOOST_AUTO_TEST_CASE(ten_thousand_keys) {
     constexpr int count = 10000;
-    // Keys live until the process ends, as keys must; a deque never moves
-    // them.
-    static std::deque<rthread::local_key<numbered>> keys;
-    while (keys.size() < static_cast<std::size_t>(count)) {
-        keys.emplace_back(&make_numbered);
-    }
+    static const std::vector<const rthread::local_key<numbered>*> keys =
+        numbered_keys(std::make_index_sequence<count>());
     std::vector<int> destroyed;
     const bool all_seen = rthread::spawn([&destroyed] {
                               for (int i = 0; i < count; ++i) {
-                                  keys[static_cast<std::size_t>(i)].with([&](numbered& v) {
+                                  keys[static_cast<std::size_t>(i)]->with([&](numbered& v) {
                                       v.number = i;
                                       v.destroyed = &destroyed;
                                   });
                               }
                               bool ok = true;
                               for (int i = 0; i < count; ++i) {
-                                  ok = ok && keys[static_cast<std::size_t>(i)].with(
+                                  ok = ok && keys[static_cast<std::size_t>(i)]->with(
                                                  [](numbered& v) { return v.number; }) == i;
                               }
                               return ok;
@@ -1053,8 +1097,8 @@ BOOST_AUTO_TEST_CASE(ten_thousand_keys) {
     // Another thread starts from fresh values.
     const bool fresh =
         rthread::spawn([] {
-            const bool untouched = keys[0].state() == rthread::local_key_state::uninitialized;
-            return untouched && keys[count - 1].with([](numbered& v) { return v.number; }) == -1;
+            const bool untouched = keys[0]->state() == rthread::local_key_state::uninitialized;
+            return untouched && keys[count - 1]->with([](numbered& v) { return v.number; }) == -1;
         })
             .join()
             .value();

@@ -167,3 +167,63 @@ BOOST_AUTO_TEST_CASE(bindings_on_many_threads_at_once) {
         BOOST_TEST(h.join().value());
     }
 }
+
+namespace {
+// Two keys of one type declared without the macro: each is its own key.
+const rthread::scoped_key<int> first_plain;
+const rthread::scoped_key<int> second_plain;
+} // namespace
+
+BOOST_AUTO_TEST_CASE(keys_of_one_type_have_their_own_bindings) {
+    int a = 1;
+    int b = 2;
+    first_plain.set(a, [&] {
+        BOOST_TEST(!second_plain.is_set());
+        second_plain.set(b, [&] {
+            BOOST_TEST(first_plain.with([](int& v) { return &v; }) == &a);
+            BOOST_TEST(second_plain.with([](int& v) { return &v; }) == &b);
+        });
+        BOOST_TEST(!second_plain.is_set());
+        BOOST_TEST(first_plain.with([](int& v) { return v; }) == 1);
+    });
+    BOOST_TEST(!first_plain.is_set());
+}
+
+BOOST_AUTO_TEST_CASE(interleaved_bindings_of_two_keys_restore_each_key) {
+    // a1 { b1 { a2 } }: inside, A sees a2 and B b1; after the inner set(), A
+    // sees a1 again while B still sees b1.
+    int a1 = 1;
+    int a2 = 2;
+    int b1 = 10;
+    first_plain.set(a1, [&] {
+        second_plain.set(b1, [&] {
+            first_plain.set(a2, [&] {
+                BOOST_TEST(first_plain.with([](int& v) { return v; }) == 2);
+                BOOST_TEST(second_plain.with([](int& v) { return v; }) == 10);
+            });
+            BOOST_TEST(first_plain.with([](int& v) { return v; }) == 1);
+            BOOST_TEST(second_plain.with([](int& v) { return v; }) == 10);
+        });
+        BOOST_TEST(!second_plain.is_set());
+    });
+}
+
+namespace {
+// Reads FOO from a local_key value's destructor at thread end, while no
+// set() is in progress: the key is unbound, not destroyed.
+std::atomic<bool> unbound_in_teardown{false};
+struct reads_foo_when_destroyed {
+    ~reads_foo_when_destroyed() { unbound_in_teardown = !FOO.is_set(); }
+};
+RTHREAD_THREAD_LOCAL(reads_foo_when_destroyed, READER, {});
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_scoped_key_is_usable_in_thread_local_destructors) {
+    rthread::spawn([] {
+        const int one = 1;
+        FOO.set(one, [] { READER.with([](reads_foo_when_destroyed&) {}); });
+    })
+        .join()
+        .value();
+    BOOST_TEST(unbound_in_teardown.load());
+}

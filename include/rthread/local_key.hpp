@@ -107,10 +107,18 @@ public:
     using value_type = T;
     using initializer = T (*)();
 
-    /// A key whose values are made by init() (a function or a lambda
-    /// without captures).
-    template <class F, std::enable_if_t<std::is_convertible_v<F, initializer>, int> = 0>
-    constexpr explicit local_key(F init) noexcept : init_(static_cast<initializer>(init)) {}
+    /// A key whose values are made by init(), a lambda without captures
+    /// returning T. The lambda's type names the key: write a lambda
+    /// expression in each key's declaration (keys made from copies of one
+    /// lambda object are one key, with one value per thread).
+    template <class F>
+    constexpr explicit local_key(F init) noexcept
+        : init_(static_cast<initializer>(init)), slot_(&detail::local_key_storage<F>::slot),
+          index_(&detail::local_key_storage<F>::index) {
+        static_assert(std::is_class_v<F>,
+                      "local_key needs a lambda expression, not a function pointer: "
+                      "write local_key<T> key{[] { return f(); }}");
+    }
 
     local_key(const local_key&) = delete;
     local_key& operator=(const local_key&) = delete;
@@ -127,7 +135,7 @@ public:
     /// Throws panic_error if the initializer accesses its own key.
     template <class F>
     std::invoke_result_t<F, T&> with(F&& f) const {
-        T* value = static_cast<T*>(detail::valid_local_value(index_.load(relaxed)));
+        T* value = valid_value();
         if (BOOST_UNLIKELY(value == nullptr)) {
             value = get_or_make_slow();
         }
@@ -142,7 +150,7 @@ public:
     try_with(F&& f) const {
         using R = std::invoke_result_t<F, T&>;
         using result_type = boost::system::result<detail::try_with_value_t<R>, access_error>;
-        T* value = static_cast<T*>(detail::valid_local_value(index_.load(relaxed)));
+        T* value = valid_value();
         if (BOOST_UNLIKELY(value == nullptr)) {
             value = try_get_or_make_slow();
             if (value == nullptr) {
@@ -160,11 +168,10 @@ public:
 
     /// The key's state on the calling thread. Never makes the value.
     local_key_state state() const noexcept {
-        const std::atomic<std::size_t>& index = index_;
-        if (BOOST_LIKELY(detail::valid_local_value(index.load(relaxed)) != nullptr)) {
+        if (BOOST_LIKELY(valid_value() != nullptr)) {
             return local_key_state::valid;
         }
-        switch (detail::local_key_state_of(index)) {
+        switch (detail::local_key_state_of(*index_)) {
         case detail::local_slot_state::valid:
             return local_key_state::valid;
         case detail::local_slot_state::destroyed:
@@ -181,7 +188,7 @@ public:
     /// # Errors
     /// Throws access_error as with() does.
     void set(T value) const {
-        if (T* current = static_cast<T*>(detail::valid_local_value(index_.load(relaxed)))) {
+        if (T* current = valid_value()) {
             *current = std::move(value);
             return;
         }
@@ -206,7 +213,10 @@ public:
     }
 
 private:
-    static constexpr std::memory_order relaxed = std::memory_order_relaxed;
+    // The calling thread's value if it is valid, else nullptr. On a key
+    // the compiler can see (a static const one), slot_ is a known function
+    // and this is one load from the key's native thread_local.
+    T* valid_value() const noexcept { return static_cast<T*>(*slot_()); }
 
     static void* make_from_initializer(void* context) {
         return new T(static_cast<const local_key*>(context)->init_());
@@ -236,13 +246,13 @@ private:
     BOOST_NOINLINE T* try_get_or_make_slow() const {
         const detail::local_value_maker maker{&make_from_initializer, const_cast<local_key*>(this),
                                               &destroy};
-        return static_cast<T*>(detail::local_key_get_or_make(index_, maker));
+        return static_cast<T*>(detail::local_key_get_or_make(*index_, slot_(), maker));
     }
 
     BOOST_NOINLINE void set_slow(T value) const {
         set_context context{&value, false};
         const detail::local_value_maker maker{&make_from_value, &context, &destroy};
-        void* current = detail::local_key_get_or_make(index_, maker);
+        void* current = detail::local_key_get_or_make(*index_, slot_(), maker);
         if (current == nullptr) {
             detail::throw_local_access_error();
         }
@@ -251,11 +261,13 @@ private:
         }
     }
 
+    // Only constant members, set by the constexpr constructor: a static
+    // const key is then a constant the compiler folds (see valid_value).
     initializer init_;
-    // The key's slot in every thread's table; 0 until its first access on
-    // any thread. Mutable: keys are const statics, and the index is
-    // assigned lazily so that the constructor stays constexpr.
-    mutable std::atomic<std::size_t> index_{0};
+    // The key's native slot on the calling thread (local_slots.hpp).
+    void** (*slot_)() noexcept;
+    // The key's index in every thread's destructor table.
+    std::atomic<std::size_t>* index_;
 };
 
 } // namespace rthread

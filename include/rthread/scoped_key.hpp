@@ -9,12 +9,14 @@
 // A scoped key holds no value of its own: set(value, f) lends a reference to
 // the calling thread for the duration of f, and with(f) hands it to f.
 // Bindings nest, are seen by the binding thread only, and are undone when
-// f returns or throws. Like the crate, it is built on a thread-local key
-// (here local_key<T*>), so the same teardown rules apply to it.
+// f returns or throws. Each binding lives in set()'s own stack frame, on a
+// per-thread stack of bindings that with() searches from the newest: a
+// scoped key owns nothing per thread, so it has no teardown and works in
+// every thread_local destructor that runs inside set().
 #ifndef RTHREAD_SCOPED_KEY_HPP
 #define RTHREAD_SCOPED_KEY_HPP
 
-#include <rthread/local_key.hpp>
+#include <boost/config.hpp>
 
 #include <functional>
 #include <type_traits>
@@ -26,6 +28,18 @@ namespace detail {
 /// Throws panic_error: "cannot access a scoped thread local variable
 /// without calling `set` first".
 [[noreturn]] void throw_scoped_key_unbound();
+
+/// One set() in progress on the calling thread: `key` is bound to `value`.
+struct scoped_binding {
+    const void* key;
+    void* value;
+    const scoped_binding* outer;
+};
+
+/// The newest binding of the calling thread (nullptr when none): a
+/// constant-initialised, trivially destructible thread_local, so reading it
+/// needs no initialisation check and it is never destroyed.
+inline thread_local const scoped_binding* scoped_bindings = nullptr;
 } // namespace detail
 
 /// A scoped thread-local key: the scoped-tls crate's ScopedKey<T>.
@@ -37,7 +51,7 @@ class scoped_key {
 public:
     static_assert(!std::is_reference_v<T>, "scoped_key<T> binds references to T");
 
-    constexpr scoped_key() noexcept : binding_(&unbound) {}
+    constexpr scoped_key() noexcept = default;
 
     scoped_key(const scoped_key&) = delete;
     scoped_key& operator=(const scoped_key&) = delete;
@@ -45,17 +59,11 @@ public:
     /// Binds value to this key on the calling thread while f() runs, and
     /// returns f's result. The previous binding (or none) is restored when
     /// f returns or throws, so calls nest.
-    ///
-    /// # Errors
-    /// Throws access_error if called during or after the teardown of the
-    /// key's thread-local slot on this thread (see local_key::with).
     template <class F>
     std::invoke_result_t<F> set(T& value, F&& f) const {
-        T*& slot = binding_.with([](T*& bound) -> T*& { return bound; });
-        // The slot lives until this thread's teardown reaches it, which
-        // cannot happen while set() is on the stack: either it was made
-        // before the value being destroyed now, or after it.
-        const restore_on_exit restore{slot, std::exchange(slot, &value)};
+        const detail::scoped_binding binding{this, const_cast<std::remove_cv_t<T>*>(&value),
+                                             detail::scoped_bindings};
+        const pop_on_exit pop{binding};
         return std::invoke(std::forward<F>(f));
     }
 
@@ -67,7 +75,7 @@ public:
     /// without calling `set` first") when nothing is bound on this thread.
     template <class F>
     std::invoke_result_t<F, T&> with(F&& f) const {
-        T* bound = binding_.with([](T* value) { return value; });
+        T* bound = find();
         if (BOOST_UNLIKELY(bound == nullptr)) {
             detail::throw_scoped_key_unbound();
         }
@@ -75,20 +83,31 @@ public:
     }
 
     /// True while a value is bound on the calling thread.
-    bool is_set() const {
-        return binding_.with([](T* value) { return value != nullptr; });
-    }
+    bool is_set() const noexcept { return find() != nullptr; }
 
 private:
-    static T* unbound() noexcept { return nullptr; }
-
-    struct restore_on_exit {
-        T*& slot;
-        T* previous;
-        ~restore_on_exit() { slot = previous; }
+    // Makes `binding` the newest for the lifetime of set()'s frame; set()
+    // calls nest, so the newest binding is always the one to undo.
+    struct pop_on_exit {
+        explicit pop_on_exit(const detail::scoped_binding& binding) noexcept {
+            detail::scoped_bindings = &binding;
+        }
+        pop_on_exit(const pop_on_exit&) = delete;
+        pop_on_exit& operator=(const pop_on_exit&) = delete;
+        ~pop_on_exit() { detail::scoped_bindings = detail::scoped_bindings->outer; }
     };
 
-    local_key<T*> binding_;
+    // This key's newest binding on the calling thread: few set() calls are
+    // in progress at once, so a walk from the newest is short.
+    T* find() const noexcept {
+        for (const detail::scoped_binding* b = detail::scoped_bindings; b != nullptr;
+             b = b->outer) {
+            if (b->key == this) {
+                return static_cast<T*>(b->value);
+            }
+        }
+        return nullptr;
+    }
 };
 
 } // namespace rthread

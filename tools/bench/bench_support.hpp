@@ -36,6 +36,14 @@ inline void use_in_register(T value) noexcept {
     asm volatile("" : : "r"(value));
 }
 
+/// Makes the compiler assume `object` may change behind its back: a baseline
+/// thread_local that the program never writes would otherwise be read as a
+/// constant, and its "read" would time an empty loop.
+template <class T>
+inline void escape(T& object) noexcept {
+    asm volatile("" : : "r"(&object) : "memory");
+}
+
 } // namespace bench
 
 #endif

@@ -49,6 +49,7 @@ void thread_name_rthread(benchmark::State& state) {
 BENCHMARK(thread_name_rthread)->Name("thread_name/rthread")->MeasureProcessCPUTime();
 
 void native_thread_local_read(benchmark::State& state) {
+    bench::escape(native_thread_local);
     for (auto _ : state) {
         bench::use_in_register(native_thread_local);
         benchmark::ClobberMemory();

@@ -42,11 +42,12 @@ std::size_t index_of(std::atomic<std::size_t>& index) {
 
 } // namespace
 
-void* local_key_get_or_make(std::atomic<std::size_t>& index, const local_value_maker& maker) {
+void* local_key_get_or_make(std::atomic<std::size_t>& index, void** slot,
+                            const local_value_maker& maker) {
     const std::size_t i = index_of(index);
     switch (thread_slot_state(i)) {
     case local_slot_state::valid:
-        return thread_local_slots.values[i];
+        return *slot;
     case local_slot_state::destroyed:
         return nullptr;
     case local_slot_state::initializing:
@@ -63,7 +64,7 @@ void* local_key_get_or_make(std::atomic<std::size_t>& index, const local_value_m
         abandon_thread_slot(i);
         throw;
     }
-    complete_thread_slot(i, value, maker.destroy);
+    complete_thread_slot(i, slot, value, maker.destroy);
     return value;
 }
 

@@ -22,9 +22,6 @@
 // park/unpark keep working inside the values' destructors.
 #include "thread_locals.hpp"
 
-#include <algorithm>
-#include <iterator>
-
 #include <rthread/detail/packet.hpp>
 
 #include <cstdio>
@@ -41,17 +38,12 @@ public:
     destructor_table(const destructor_table&) = delete;
     destructor_table& operator=(const destructor_table&) = delete;
 
-    ~destructor_table() {
-        thread_local_slots = local_slots{nullptr, 0};
-        std::fill(std::begin(first_slot_values), std::end(first_slot_values), nullptr);
-    }
-
     local_slot_state state(std::size_t index) const noexcept {
         return index < states_.size() ? states_[index] : local_slot_state::uninitialized;
     }
 
     void begin(std::size_t index) {
-        if (index >= values_.size()) {
+        if (index >= states_.size()) {
             grow(index);
         }
         // Room for this value's record and for every other one still being
@@ -66,19 +58,11 @@ public:
         --initializing_;
     }
 
-    void complete(std::size_t index, void* value, void (*destroy)(void*)) noexcept {
+    void complete(std::size_t index, void** slot, void* value, void (*destroy)(void*)) noexcept {
         --initializing_;
-        live_.push_back(record{index, value, destroy}); // capacity reserved by begin()
-        set_value(index, value);
+        live_.push_back(record{index, slot, value, destroy}); // capacity reserved by begin()
+        *slot = value;
         states_[index] = local_slot_state::valid;
-    }
-
-    // The slot the fast path reads, and its copy among the first slots.
-    void set_value(std::size_t index, void* value) noexcept {
-        values_[index] = value;
-        if (index < first_slot_count) {
-            first_slot_values[index] = value;
-        }
     }
 
     // Destroys the newest live value, then the next, until none is left.
@@ -87,7 +71,7 @@ public:
             const record r = live_.back();
             live_.pop_back();
             // destroyed from the moment the destructor starts, and after.
-            set_value(r.index, nullptr);
+            *r.slot = nullptr;
             states_[r.index] = local_slot_state::destroyed;
             // A destructor may touch other keys (making new values, which
             // grow the table and join live_): only the local copy r is used.
@@ -104,6 +88,7 @@ public:
 private:
     struct record {
         std::size_t index;
+        void** slot; // the key's native slot on this thread
         void* value;
         void (*destroy)(void*);
     };
@@ -119,17 +104,10 @@ private:
         while (size <= index) {
             size *= 2;
         }
-        // States first: if the second resize throws, states_ is merely
-        // longer than values_ (the extra slots read as uninitialized, and
-        // begin() grows by values_'s size) and the view still matches
-        // values_.
         states_.resize(size, local_slot_state::uninitialized);
-        values_.resize(size, nullptr);
-        thread_local_slots = local_slots{values_.data(), values_.size()};
     }
 
-    std::vector<void*> values_;            // what the fast path reads
-    std::vector<local_slot_state> states_; // at least as long as values_
+    std::vector<local_slot_state> states_; // by key index
     std::vector<record> live_;             // oldest first
     std::size_t initializing_ = 0;
 };
@@ -186,8 +164,9 @@ void abandon_thread_slot(std::size_t index) noexcept {
     table->abandon(index);
 }
 
-void complete_thread_slot(std::size_t index, void* value, void (*destroy)(void*)) noexcept {
-    table->complete(index, value, destroy);
+void complete_thread_slot(std::size_t index, void** slot, void* value,
+                          void (*destroy)(void*)) noexcept {
+    table->complete(index, slot, value, destroy);
 }
 
 void run_thread_local_destructors() noexcept {

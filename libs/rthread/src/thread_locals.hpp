@@ -1,10 +1,11 @@
 // The per-thread destructor table of local_key values (see local_key.hpp).
 // Private to the library.
 //
-// Each thread that made a local_key value owns one table: the slot array the
-// inline fast path reads (detail::thread_local_slots), a state per slot, and
-// the list of live values in the order they were made. The table never
-// touches another thread's table, so it needs no locks.
+// Each thread that made a local_key value owns one table: a state per key
+// index, and the list of live values in the order they were made, each with
+// the key's native slot that the inline fast path reads (set while the value
+// is valid). The table never touches another thread's table, so it needs no
+// locks.
 #ifndef RTHREAD_SRC_THREAD_LOCALS_HPP
 #define RTHREAD_SRC_THREAD_LOCALS_HPP
 
@@ -28,11 +29,14 @@ void begin_thread_slot(std::size_t index);
 /// The initializer of slot `index` failed: it is uninitialized again.
 void abandon_thread_slot(std::size_t index) noexcept;
 
-/// Publishes `value` as slot `index`'s valid value and registers
-/// destroy(value) to run at thread end, after every value made before it.
+/// Publishes `value` as slot `index`'s valid value (in `slot`, the key's
+/// native slot on this thread, which is cleared when the value's destruction
+/// starts) and registers destroy(value) to run at thread end, after every
+/// value made before it.
 /// Precondition: begin_thread_slot(index) was called and neither this nor
 /// abandon_thread_slot since.
-void complete_thread_slot(std::size_t index, void* value, void (*destroy)(void*)) noexcept;
+void complete_thread_slot(std::size_t index, void** slot, void* value,
+                          void (*destroy)(void*)) noexcept;
 
 /// Destroys the calling thread's local_key values, newest first, until none
 /// is left (values first made during this teardown included). rthread-made
