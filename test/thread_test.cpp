@@ -34,6 +34,35 @@ BOOST_AUTO_TEST_CASE(main_thread_is_named_main_with_id_one) {
     BOOST_TEST(rthread::current().name().value() == "main");
 }
 
+BOOST_AUTO_TEST_CASE(main_thread_handles_are_not_reference_counted) {
+    // The main thread's record lives in static storage for the whole
+    // process: copies of its handle, on any thread, leave the count alone.
+    rthread::detail::thread_record& main_record = rthread::detail::current_record();
+    BOOST_TEST_REQUIRE(main_record.immortal);
+    const std::size_t before = main_record.refs.load();
+    {
+        const rthread::thread me = rthread::current();
+        std::vector<rthread::thread> copies(100, me);
+        rthread::spawn([copies]() mutable { copies.clear(); }).join().value();
+        BOOST_TEST(main_record.refs.load() == before);
+    }
+    BOOST_TEST(main_record.refs.load() == before);
+    BOOST_TEST(rthread::current().name().value() == "main");
+}
+
+BOOST_AUTO_TEST_CASE(other_threads_handles_are_reference_counted) {
+    // An ended thread's record is kept alive by its handles alone.
+    const rthread::thread other = rthread::spawn([] { return rthread::current(); }).join().value();
+    rthread::detail::thread_inner* inner = rthread::detail::thread_access::inner(other);
+    BOOST_TEST(!inner->immortal);
+    BOOST_TEST(inner->refs.load() == 1u);
+    {
+        const rthread::thread copy = other; // NOLINT(performance-unnecessary-copy-initialization)
+        BOOST_TEST(inner->refs.load() == 2u);
+    }
+    BOOST_TEST(inner->refs.load() == 1u);
+}
+
 BOOST_AUTO_TEST_CASE(main_thread_gets_id_one_even_when_another_thread_asks_first) {
     if (!test_support::in_fresh_process()) {
         const auto child = test_support::run_fresh_test_case(

@@ -30,6 +30,21 @@ void current_rthread(benchmark::State& state) {
 }
 BENCHMARK(current_rthread)->Name("current/rthread")->MeasureProcessCPUTime();
 
+// The same on a spawned thread: the main thread's handle is not reference
+// counted (thread_inner::immortal), every other thread's is. The loop runs
+// on the spawned thread; spawn and join stay outside the timed part.
+void current_rthread_spawned(benchmark::State& state) {
+    rthread::spawn([&state] {
+        for (auto _ : state) {
+            benchmark::DoNotOptimize(rthread::current());
+            benchmark::ClobberMemory();
+        }
+    })
+        .join()
+        .value();
+}
+BENCHMARK(current_rthread_spawned)->Name("current_spawned/rthread")->MeasureProcessCPUTime();
+
 void current_id_rthread(benchmark::State& state) {
     for (auto _ : state) {
         bench::use_in_register(rthread::current_id().as_u64());

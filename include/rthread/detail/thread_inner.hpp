@@ -15,12 +15,18 @@
 namespace rthread::detail {
 
 struct thread_inner {
-    explicit thread_inner(std::uint64_t thread_id, std::optional<std::string> thread_name)
-        : id(thread_id), name(std::move(thread_name)) {}
+    explicit thread_inner(std::uint64_t thread_id, std::optional<std::string> thread_name,
+                          bool is_immortal = false)
+        : immortal(is_immortal), id(thread_id), name(std::move(thread_name)) {}
     thread_inner(const thread_inner&) = delete;
     thread_inner& operator=(const thread_inner&) = delete;
 
     std::atomic<std::size_t> refs{1};
+    // The main thread's first record lives in static storage for the whole
+    // process: its handles skip reference counting (as Rust's main-thread
+    // handle does), which makes current() on the main thread free of
+    // atomic read-modify-writes. Read next to refs, in the same cache line.
+    const bool immortal;
     const std::uint64_t id;
     const std::optional<std::string> name;
 
@@ -32,12 +38,18 @@ protected:
 void destroy_thread_inner(thread_inner* inner) noexcept;
 
 inline void retain(thread_inner* inner) noexcept {
+    if (inner->immortal) {
+        return;
+    }
     // relaxed: a new reference is made from an existing one, which already
     // keeps the object alive; nothing is published by the increment.
     inner->refs.fetch_add(1, std::memory_order_relaxed);
 }
 
 inline void release(thread_inner* inner) noexcept {
+    if (inner->immortal) {
+        return;
+    }
     // acq_rel: this owner's uses of the object happen before its destruction
     // (release), and the last owner sees all of them (acquire). A fence would
     // do for the acquire half, but ThreadSanitizer does not model fences.

@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
+#include <new>
 
 namespace rthread::detail {
 
@@ -158,17 +159,26 @@ thread_inner* init_current() {
     registry& reg = registry::get();
     std::optional<std::string> name;
     std::uint64_t id = current_thread_id; // kept if this thread had a handle before
+    bool first_main = false;
     if (id == 0) {
-        if (sys::is_main_thread() && reg.claim_main()) {
-            id = main_thread_id;
-        } else {
-            id = reg.new_id();
-        }
+        first_main = sys::is_main_thread() && reg.claim_main();
+        id = first_main ? main_thread_id : reg.new_id();
     }
     if (id == main_thread_id) {
         name = "main";
     }
-    auto* r = new thread_record(id, std::move(name));
+    thread_record* r = nullptr;
+    if (first_main) {
+        // Static storage, never destroyed (see thread_inner::immortal): the
+        // main thread's handles outlive every static destructor. Claimed
+        // once a process, so it is never constructed twice. A main thread
+        // that registers again after its handle was released (from a late
+        // destructor) gets an ordinary record below.
+        alignas(thread_record) static unsigned char storage[sizeof(thread_record)];
+        r = new (storage) thread_record(id, std::move(name), true);
+    } else {
+        r = new thread_record(id, std::move(name));
+    }
     reg.list(r);
     make_current(r);
     return r;

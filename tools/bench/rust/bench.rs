@@ -217,6 +217,14 @@ fn timed(options: &Options) {
     measure(options, "current/rust", || {
         black_box(thread::current());
     });
+    // On a spawned thread: the main thread's handle may be special.
+    thread::scope(|s| {
+        s.spawn(|| {
+            measure(options, "current_spawned/rust", || {
+                black_box(thread::current());
+            });
+        });
+    });
     measure(options, "current_id/rust", || {
         black_box(thread::current().id());
     });
