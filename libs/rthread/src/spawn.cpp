@@ -11,7 +11,9 @@
 #include <boost/context/stack_traits.hpp>
 #include <boost/thread/thread.hpp>
 
+#include <atomic>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <limits>
 #include <string_view>
@@ -19,14 +21,103 @@
 
 namespace rthread::detail {
 
-struct native_thread::boost_thread : boost::thread {
-    using boost::thread::thread;
+namespace {
+
+// The first wait of a join. Boost.Thread's join waits on a condition variable
+// that the ending thread notifies while it still holds that wait's mutex, as
+// its last act. The woken joiner (on one CPU, or whenever the scheduler lets a
+// waking thread preempt the one that woke it) runs, finds the mutex held,
+// sleeps, is woken again by the unlock, then waits once more in pthread_join:
+// five to seven context switches a join, where pthread_join alone costs one
+// or two, and more the longer the thread ran (a thread that panics runs long
+// enough to pay all of them). The thread raises this notice instead from a
+// C++ thread_local destructor, which glibc runs after Boost.Thread's last
+// words: a joiner that waited for it finds Boost's join with nothing left to
+// wait for but the thread's exit, as a plain pthread_join would. Boost's join
+// still follows, always: it is what makes join() return after the thread
+// ended; the notice only decides when to start it.
+class exit_notice {
+public:
+    exit_notice() = default;
+    exit_notice(const exit_notice&) = delete;
+    exit_notice& operator=(const exit_notice&) = delete;
+
+    /// On the thread, from its thread_local destructor.
+    void raise() noexcept {
+        // relaxed: the notice publishes nothing; the thread's writes reach
+        // the joiner through the pthread_join in Boost's join, which follows.
+        if (state_.exchange(exited, std::memory_order_relaxed) == waited) {
+            sys::futex_wake_one(&state_);
+        }
+    }
+
+    /// The joiner (one at a time: join needs the handle): true once the
+    /// notice was raised, false at d.
+    bool wait(deadline d) noexcept {
+        if (!d.has_passed()) {
+            // A few yields first: a joiner that shares its CPU with the thread
+            // hands it the CPU, and the thread, which rarely blocks near its
+            // end, usually runs to its exit before the joiner runs again; the
+            // join then costs one context switch, as a pthread_join that
+            // finds the thread gone, instead of a futex sleep and wake-up and
+            // the switches of a joiner woken before the thread exited. The
+            // same few yields before sleeping as libstdc++'s
+            // std::atomic::wait makes.
+            for (int i = 0; i < yields_before_sleep; ++i) {
+                if (state_.load(std::memory_order_relaxed) == exited) { // relaxed: see raise()
+                    return true;
+                }
+                sys::yield_now();
+            }
+        }
+        const std::optional<std::int64_t> until =
+            d.is_never() ? std::nullopt : std::optional<std::int64_t>(d.at.count());
+        std::int32_t seen = running;
+        // relaxed: only the value matters (see raise()).
+        if (!state_.compare_exchange_strong(seen, waited, std::memory_order_relaxed) &&
+            seen == exited) {
+            return true;
+        }
+        while (state_.load(std::memory_order_relaxed) != exited) { // relaxed: as above
+            if (!sys::futex_wait(&state_, waited, until)) {
+                return state_.load(std::memory_order_relaxed) == exited; // relaxed: as above
+            }
+        }
+        return true;
+    }
+
+    /// Made with two references: the thread's and the handle's.
+    void release() noexcept {
+        // acq_rel: the other owner's last use happens before the delete.
+        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            delete this;
+        }
+    }
+
+private:
+    static constexpr int yields_before_sleep = 4;
+    static constexpr std::int32_t running = 0;
+    static constexpr std::int32_t waited = 1; // a joiner sleeps on it
+    static constexpr std::int32_t exited = 2;
+
+    std::atomic<std::int32_t> state_{running};
+    std::atomic<std::uint32_t> refs_{2};
 };
 
-static_assert(std::is_same_v<native_thread::native_handle_type, boost::thread::native_handle_type>,
-              "join_handle::native_handle() must give the pthread_t Boost.Thread holds");
+// The thread's side of its exit_notice. Set first thing on the thread, so
+// that its destructor, registered then, runs after every C++ thread_local
+// destructor registered later (the user's included).
+struct exit_notice_raiser {
+    exit_notice* notice = nullptr;
 
-namespace {
+    ~exit_notice_raiser() {
+        if (notice != nullptr) {
+            notice->raise();
+            notice->release();
+        }
+    }
+};
+thread_local exit_notice_raiser exit_notice_of_this_thread;
 
 constexpr std::size_t default_stack = std::size_t{2} << 20; // 2 MiB, as Rust's
 
@@ -120,7 +211,8 @@ const sys::stack_bounds* stack_bounds_from_spawner(thread_record& record) noexce
 }
 
 // The first and last code every rthread-made thread runs.
-void run_thread(thread_record* record, thread_main* main) noexcept {
+void run_thread(thread_record* record, thread_main* main, exit_notice* notice) noexcept {
+    exit_notice_of_this_thread.notice = notice;
     adopt_as_current(record);
     watch_thread_stack(stack_bounds_from_spawner(*record)); // overflow: a report, not SIGSEGV
     if (record->name) {
@@ -139,10 +231,44 @@ void run_thread(thread_record* record, thread_main* main) noexcept {
 struct entry {
     thread_record* record;
     thread_main* main;
-    void operator()() const noexcept { run_thread(record, main); }
+    exit_notice* notice;
+    void operator()() const noexcept { run_thread(record, main, notice); }
 };
 
 } // namespace
+
+struct native_thread::boost_thread {
+    // Starts the thread. The boost::thread is made in place: one moved in
+    // after the start touches its shared count while the thread may already
+    // be ending, in an order ThreadSanitizer cannot see (Boost.Thread's own
+    // side of that count is not instrumented) and reports as a race.
+    boost_thread(const boost::thread::attributes& attributes, thread_record* record,
+                 thread_main* main)
+        : notice(new exit_notice()), thread(start(attributes, record, main, notice)) {}
+    boost_thread(const boost_thread&) = delete;
+    boost_thread& operator=(const boost_thread&) = delete;
+    ~boost_thread() { notice->release(); }
+
+    bool is_current() const { return thread.get_id() == boost::this_thread::get_id(); }
+
+    exit_notice* const notice; // the handle's reference
+    boost::thread thread;
+
+private:
+    static boost::thread start(const boost::thread::attributes& attributes, thread_record* record,
+                               thread_main* main, exit_notice* notice) {
+        try {
+            return boost::thread(attributes, entry{record, main, notice});
+        } catch (...) {
+            notice->release(); // the thread's reference: no thread took it
+            notice->release(); // and the handle's: there is no handle
+            throw;
+        }
+    }
+};
+
+static_assert(std::is_same_v<native_thread::native_handle_type, boost::thread::native_handle_type>,
+              "join_handle::native_handle() must give the pthread_t Boost.Thread holds");
 
 struct native_access {
     static void set(native_thread& n, native_thread::boost_thread* t) noexcept { n.thread_ = t; }
@@ -171,9 +297,9 @@ boost::system::result<started_thread> start_thread(const std::optional<std::stri
     try {
         boost::thread::attributes attributes;
         attributes.set_stack_size(*stack);
-        auto* native = new native_thread::boost_thread(attributes, entry{record, main.get()});
+        auto* native = new native_thread::boost_thread(attributes, record, main.get());
         (void)main.release(); // the thread owns it now
-        read_stack_bounds_for(*record, native->native_handle());
+        read_stack_bounds_for(*record, native->thread.native_handle());
         started_thread started{std::move(handle), native_thread()};
         native_access::set(started.native, native);
         return started;
@@ -194,35 +320,29 @@ native_thread::~native_thread() {
 }
 
 void native_thread::join() {
+    (void)join_until(deadline::never());
+}
+
+bool native_thread::join_until(deadline d) {
+    // A thread joining itself would wait for its own notice forever; Boost's
+    // join reports it (resource_deadlock_would_occur).
+    if (!thread_->is_current() && !thread_->notice->wait(d)) {
+        return false;
+    }
+    // Past the notice the thread has nothing left to run but its exit (and
+    // pthread key destructors), which Boost's join waits for unbounded, as
+    // its timed join did after the thread's function.
     try {
-        thread_->join();
+        thread_->thread.join();
     } catch (const boost::system::system_error& e) {
         throw std::system_error(e.code(), "rthread: cannot join thread");
     }
     delete std::exchange(thread_, nullptr);
-}
-
-bool native_thread::join_until(deadline d) {
-    if (d.is_never()) {
-        join();
-        return true;
-    }
-    const nanos left = d.at - std::chrono::steady_clock::now().time_since_epoch();
-    bool joined = false;
-    try {
-        joined = thread_->try_join_for(
-            boost::chrono::nanoseconds(std::max(left, nanos::zero()).count()));
-    } catch (const boost::system::system_error& e) {
-        throw std::system_error(e.code(), "rthread: cannot join thread");
-    }
-    if (joined) {
-        delete std::exchange(thread_, nullptr);
-    }
-    return joined;
+    return true;
 }
 
 native_thread::native_handle_type native_thread::native_handle() const noexcept {
-    return thread_ != nullptr ? thread_->native_handle() : native_handle_type{};
+    return thread_ != nullptr ? thread_->thread.native_handle() : native_handle_type{};
 }
 
 void throw_invalid_join() {
