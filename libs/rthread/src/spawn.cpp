@@ -54,21 +54,22 @@ public:
     /// The joiner (one at a time: join needs the handle): true once the
     /// notice was raised, false at d.
     bool wait(deadline d) noexcept {
-        if (!d.has_passed()) {
-            // A few yields first: a joiner that shares its CPU with the thread
-            // hands it the CPU, and the thread, which rarely blocks near its
-            // end, usually runs to its exit before the joiner runs again; the
-            // join then costs one context switch, as a pthread_join that
-            // finds the thread gone, instead of a futex sleep and wake-up and
-            // the switches of a joiner woken before the thread exited. The
-            // same few yields before sleeping as libstdc++'s
-            // std::atomic::wait makes.
-            for (int i = 0; i < yields_before_sleep; ++i) {
-                if (state_.load(std::memory_order_relaxed) == exited) { // relaxed: see raise()
-                    return true;
-                }
-                sys::yield_now();
+        if (d.has_passed()) { // only a look: no yield, no sleep
+            return state_.load(std::memory_order_relaxed) == exited; // relaxed: see raise()
+        }
+        // A few yields first: a joiner that shares its CPU with the thread
+        // hands it the CPU, and the thread, which rarely blocks near its
+        // end, usually runs to its exit before the joiner runs again; the
+        // join then costs one context switch, as a pthread_join that
+        // finds the thread gone, instead of a futex sleep and wake-up and
+        // the switches of a joiner woken before the thread exited. The
+        // same few yields before sleeping as libstdc++'s
+        // std::atomic::wait makes.
+        for (int i = 0; i < yields_before_sleep; ++i) {
+            if (state_.load(std::memory_order_relaxed) == exited) { // relaxed: see raise()
+                return true;
             }
+            sys::yield_now();
         }
         const std::optional<std::int64_t> until =
             d.is_never() ? std::nullopt : std::optional<std::int64_t>(d.at.count());
