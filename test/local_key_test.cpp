@@ -138,6 +138,10 @@ RTHREAD_THREAD_LOCAL(int, NAMESPACE_SCOPE_KEY, 1);
 
 const rthread::local_key<std::string> KEY_WITHOUT_MACRO{[] { return std::string("plain"); }};
 
+// A key is a constant expression (every member set by the constexpr
+// constructor), which is what lets the compiler fold a static const key.
+constexpr rthread::local_key<int> CONSTEXPR_KEY{[] { return 3; }};
+
 #if defined(__cpp_constinit)
 // The constructor is constexpr: a key is constant-initialised, so static
 // initializers in other translation units may use it in any order.
@@ -147,6 +151,7 @@ constinit RTHREAD_THREAD_LOCAL(int, CONSTINIT_KEY, 5);
 BOOST_AUTO_TEST_CASE(keys_declared_at_namespace_scope_with_and_without_the_macro) {
     BOOST_TEST(NAMESPACE_SCOPE_KEY.get() == 1);
     BOOST_TEST(KEY_WITHOUT_MACRO.get() == "plain");
+    BOOST_TEST(CONSTEXPR_KEY.get() == 3);
 #if defined(__cpp_constinit)
     BOOST_TEST(CONSTINIT_KEY.get() == 5);
 #endif

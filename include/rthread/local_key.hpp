@@ -113,8 +113,8 @@ public:
     /// lambda object are one key, with one value per thread).
     template <class F>
     constexpr explicit local_key(F init) noexcept
-        : init_(static_cast<initializer>(init)), slot_(&detail::local_key_storage<F>::slot),
-          index_(&detail::local_key_storage<F>::index) {
+        : init_(static_cast<initializer>(init)), value_(&read_value<F>),
+          slot_(&detail::local_key_storage<F>::slot), index_(&detail::local_key_storage<F>::index) {
         static_assert(std::is_class_v<F>,
                       "local_key needs a lambda expression, not a function pointer: "
                       "write local_key<T> key{[] { return f(); }}");
@@ -213,10 +213,18 @@ public:
     }
 
 private:
+    // The fast path's read of the key's native slot. Returning the value
+    // itself (not its address, which the slow path takes through slot_)
+    // lets the compiler emit one load at a fixed thread-pointer offset.
+    template <class F>
+    static void* read_value() noexcept {
+        return detail::local_key_storage<F>::value;
+    }
+
     // The calling thread's value if it is valid, else nullptr. On a key
     // the compiler can see (a static const one), slot_ is a known function
     // and this is one load from the key's native thread_local.
-    T* valid_value() const noexcept { return static_cast<T*>(*slot_()); }
+    T* valid_value() const noexcept { return static_cast<T*>(value_()); }
 
     static void* make_from_initializer(void* context) {
         return new T(static_cast<const local_key*>(context)->init_());
@@ -264,7 +272,9 @@ private:
     // Only constant members, set by the constexpr constructor: a static
     // const key is then a constant the compiler folds (see valid_value).
     initializer init_;
-    // The key's native slot on the calling thread (local_slots.hpp).
+    // The key's native slot on the calling thread (local_slots.hpp): its
+    // value, and its address for the slow path.
+    void* (*value_)() noexcept;
     void** (*slot_)() noexcept;
     // The key's index in every thread's destructor table.
     std::atomic<std::size_t>* index_;
