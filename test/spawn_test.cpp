@@ -10,6 +10,7 @@
 
 #include <rthread/rthread.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <fstream>
@@ -384,6 +385,56 @@ BOOST_AUTO_TEST_CASE(join_waits_for_the_thread_to_end) {
     });
     h.join().value();
     BOOST_TEST(filled.size() == 1000u);
+}
+
+namespace {
+// A C++ thread_local of the thread's own, made after the thread started (so
+// its destructor runs before the library's exit notice): join() must not
+// return before it ran, nor before the thread left the live list.
+std::atomic<int> cpp_destructors_done{0};
+struct slow_cpp_thread_local {
+    ~slow_cpp_thread_local() {
+        for (int i = 0; i < 20; ++i) {
+            rthread::yield_now(); // a joiner that went early would see 0
+        }
+        cpp_destructors_done.fetch_add(1);
+    }
+};
+thread_local slow_cpp_thread_local slow_local;
+} // namespace
+
+BOOST_AUTO_TEST_CASE(join_returns_after_the_threads_cpp_thread_local_destructors) {
+    for (int round = 1; round <= 20; ++round) {
+        auto h = rthread::spawn([] {
+            (void)&slow_local; // odr-use: constructs it and registers its destructor
+            return rthread::current();
+        });
+        const rthread::thread t = round % 2 == 0
+                                      ? h.join().value()
+                                      : h.try_join_for(std::chrono::hours(1)).value().value();
+        BOOST_TEST(cpp_destructors_done.load() == round);
+        const auto live = rthread::threads();
+        BOOST_TEST((std::find(live.begin(), live.end(), t) == live.end()));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(timed_joins_that_time_out_leave_the_join_intact) {
+    // A timed join that gives up (the joiner may have gone to sleep on the
+    // exit notice) must leave a later join working: timed out ones first,
+    // then the thread is let go and joined.
+    std::atomic<bool> go{false};
+    auto h = rthread::spawn([&go] {
+        while (!go.load()) {
+            rthread::park_timeout(std::chrono::milliseconds(1));
+        }
+        return 5;
+    });
+    for (int i = 0; i < 3; ++i) {
+        BOOST_TEST(!h.try_join_for(std::chrono::milliseconds(2)).has_value());
+    }
+    go.store(true);
+    h.thread().unpark();
+    BOOST_TEST(h.join().value() == 5);
 }
 
 BOOST_AUTO_TEST_CASE(join_does_not_touch_the_joiners_park_token) {
