@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "child_process.hpp"
+#include "sys/sys.hpp"
 
 #include <rthread/rthread.hpp>
 
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <fstream>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -23,6 +25,7 @@
 #include <stdexcept>
 #include <string>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <pthread.h>
@@ -55,6 +58,26 @@ private:
 template <class Handle>
 void wait_finished(const Handle& h) {
     while (!h.is_finished()) {
+        rthread::yield_now();
+    }
+}
+
+// Waits, without sleeping, until the thread with OS id tid is asleep (state
+// S in /proc: blocked in a system call). The cases below use it to let the
+// scope's end run past its yields into its futex sleep before its threads
+// end, so that the last of them has to wake it. A handshake, not an
+// assertion: a thread asleep for another reason only weakens the case.
+void wait_until_asleep(std::uint64_t tid) {
+    const std::string path = "/proc/self/task/" + std::to_string(tid) + "/stat";
+    for (;;) {
+        std::ifstream in(path);
+        std::string stat;
+        std::getline(in, stat);
+        const std::size_t comm_end = stat.rfind(')'); // the name may hold anything
+        if (comm_end != std::string::npos && comm_end + 2 < stat.size() &&
+            stat[comm_end + 2] == 'S') {
+            return;
+        }
         rthread::yield_now();
     }
 }
@@ -274,6 +297,108 @@ BOOST_AUTO_TEST_CASE(joined_threads_and_joined_panics_end_the_scope_normally) {
         BOOST_TEST(panic_handle.join().has_error());
     });
     BOOST_TEST(counter == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_sleeping_scope_end_waits_for_threads_ending_in_any_order) {
+    // The scope's end sleeps (see wait_until_asleep) while four threads wait
+    // at their gates; a helper opens the gates in a given order. Whatever
+    // the order, scope() returns only after every thread wrote its mark,
+    // and its end is woken by the last thread.
+    constexpr std::size_t n = 4;
+    const std::vector<std::vector<std::size_t>> orders{
+        {0, 1, 2, 3}, {3, 2, 1, 0}, {1, 3, 0, 2}, {2, 0, 3, 1}};
+    const std::uint64_t caller = rthread::sys::current_os_id();
+    for (const auto& order : orders) {
+        std::vector<gate> gates(n);
+        std::vector<int> marks(n, 0);
+        std::atomic<bool> f_returned{false};
+        auto opener = rthread::spawn([&] {
+            // acquire: pairs with the release below; only steers the handshake.
+            while (!f_returned.load(std::memory_order_acquire)) {
+                rthread::yield_now();
+            }
+            wait_until_asleep(caller);
+            for (std::size_t i : order) {
+                gates[i].open();
+            }
+        });
+        rthread::scope([&](rthread::scope_handle& s) {
+            for (std::size_t i = 0; i < n; ++i) {
+                s.spawn([&, i] {
+                    gates[i].wait();
+                    marks[i] = static_cast<int>(i) + 1;
+                });
+            }
+            f_returned.store(true, std::memory_order_release); // release: see above
+        });
+        // Plain reads: scope() orders them after the threads' writes
+        // (ThreadSanitizer checks it).
+        for (std::size_t i = 0; i < n; ++i) {
+            BOOST_TEST(marks[i] == static_cast<int>(i) + 1);
+        }
+        opener.join().value();
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_sleeping_scope_end_waits_again_for_threads_spawned_by_a_result_destructor) {
+    // As scope_waits_for_threads_spawned_by_a_result_destructor, with the
+    // scope's end asleep before each of the two threads ends: it settles the
+    // first thread's result (a handle outlived f) between its two waits.
+    const std::uint64_t caller = rthread::sys::current_os_id();
+    gate first;
+    gate second;
+    int second_mark = 0;
+    std::atomic<int> stage{0}; // 1: f returned; 2: the second thread was spawned
+    struct spawns_on_destroy {
+        rthread::scope_handle* scope;
+        gate* second;
+        int* mark;
+        std::atomic<int>* stage;
+        spawns_on_destroy(rthread::scope_handle* s, gate* g, int* m, std::atomic<int>* st)
+            : scope(s), second(g), mark(m), stage(st) {}
+        spawns_on_destroy(spawns_on_destroy&& other) noexcept
+            : scope(std::exchange(other.scope, nullptr)), second(other.second), mark(other.mark),
+              stage(other.stage) {}
+        spawns_on_destroy& operator=(spawns_on_destroy&&) = delete;
+        ~spawns_on_destroy() {
+            if (scope != nullptr) {
+                gate* g = second;
+                int* m = mark;
+                scope->spawn([g, m] {
+                    g->wait();
+                    *m = 2;
+                });
+                stage->store(2, std::memory_order_release); // release: see the opener
+            }
+        }
+    };
+    auto opener = rthread::spawn([&] {
+        // acquire: pairs with the release in f; only steers the handshake.
+        while (stage.load(std::memory_order_acquire) == 0) {
+            rthread::yield_now();
+        }
+        wait_until_asleep(caller); // the first wait
+        first.open();
+        // acquire: pairs with the release in the result's destructor (on
+        // the caller, which spawned the second thread); only steers.
+        while (stage.load(std::memory_order_acquire) == 1) {
+            rthread::yield_now();
+        }
+        wait_until_asleep(caller); // the second wait
+        second.open();
+    });
+    // Outlives f, so that the scope's end (not the first thread) destroys
+    // the result, between its two waits.
+    rthread::scoped_join_handle<spawns_on_destroy> outliving;
+    rthread::scope([&](rthread::scope_handle& s) {
+        outliving = s.spawn([&] {
+            first.wait();
+            return spawns_on_destroy(&s, &second, &second_mark, &stage);
+        });
+        stage.store(1, std::memory_order_release); // release: see above
+    });
+    BOOST_TEST(second_mark == 2);
+    opener.join().value();
 }
 
 BOOST_AUTO_TEST_CASE(scope_waits_for_threads_whose_handles_were_dropped) {
@@ -706,6 +831,25 @@ BOOST_AUTO_TEST_CASE(scope_waits_for_thread_local_destructors) {
         BOOST_TEST(state.load(std::memory_order_relaxed) == destructor_finished);
         releaser.join().value();
     }
+}
+
+BOOST_AUTO_TEST_CASE(a_sleeping_scope_end_waits_for_a_thread_local_destructor_still_running) {
+    // As above, with the scope's end asleep (see wait_until_asleep) before
+    // the destructor is let go.
+    using namespace tls_order_test;
+    const std::uint64_t caller = rthread::sys::current_os_id();
+    state.store(fresh, std::memory_order_relaxed);
+    auto releaser = rthread::spawn([caller] {
+        while (state.load(std::memory_order_relaxed) != in_destructor) {
+            rthread::yield_now();
+        }
+        wait_until_asleep(caller);
+        state.store(released, std::memory_order_relaxed);
+    });
+    rthread::scope(
+        [](rthread::scope_handle& s) { s.spawn([] { SLOW.with([](slow_destructor&) {}); }); });
+    BOOST_TEST(state.load(std::memory_order_relaxed) == destructor_finished);
+    releaser.join().value();
 }
 
 BOOST_AUTO_TEST_CASE(a_joined_scoped_thread_ran_its_thread_local_destructors) {

@@ -19,7 +19,6 @@
 #include <boost/assert/source_location.hpp>
 
 #include <atomic>
-#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -105,10 +104,14 @@ private:
     std::vector<std::exception_ptr> settle(bool& lost) noexcept;
     void record(std::uint64_t spawn_index, std::exception_ptr panic) noexcept;
 
+    // Until every counted thread has ended (see scope.cpp).
+    void wait_for_threads() noexcept;
+
+    // Twice the number of counted threads that have not ended, plus one
+    // while the scope's end sleeps on it (a futex word: see scope.cpp).
+    std::atomic<std::int32_t> running_{0};
     std::mutex mutex_;
-    std::condition_variable all_ended_;
     // Guarded by mutex_.
-    std::size_t running_ = 0;
     std::uint64_t next_index_ = 0;
     scope_member* head_ = nullptr;
     scope_member* tail_ = nullptr;

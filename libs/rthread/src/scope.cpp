@@ -1,15 +1,18 @@
 // Scoped threads: the scope's count of running threads, its list of live
 // result slots, and its end (see scope.hpp, detail/scope_state.hpp).
 //
-// The scope waits on its own mutex and condition variable, never on the
-// caller's parking token (API.md "Parking"). Every thread that ends signals
-// under that mutex and the state is reference counted, so the waiter may
-// return, and the scope's frame go away, while the last thread is still on
-// its way out.
+// The scope waits on its own futex word, never on the caller's parking
+// token (API.md "Parking"). The state is reference counted, so the waiter
+// may return, and the scope's frame go away, while the last thread is still
+// on its way out (it wakes the waiter before it lets go of the state).
 #include <rthread/scope.hpp>
 
+#include "sys/sys.hpp"
+
 #include <algorithm>
+#include <cstdint>
 #include <new>
+#include <optional>
 
 namespace rthread {
 
@@ -20,6 +23,18 @@ scope_panic::scope_panic(std::vector<std::exception_ptr> payloads,
 
 namespace detail {
 
+namespace {
+
+// running_ counts threads in steps of two; the low bit marks a sleeping
+// waiter. Live threads are bounded by the kernel's thread limit (at most
+// 2^22, PID_MAX_LIMIT), so the count never reaches the sign bit.
+constexpr std::int32_t asleep = 1;
+constexpr std::int32_t one_thread = 2;
+// As many as spawn.cpp's exit_notice and libstdc++'s std::atomic::wait.
+constexpr int yields_before_sleep = 4;
+
+} // namespace
+
 void scope_state::enlist(scope_member& m) {
     std::lock_guard<std::mutex> lock(mutex_);
     m.spawn_index_ = next_index_++;
@@ -28,16 +43,54 @@ void scope_state::enlist(scope_member& m) {
     (tail_ != nullptr ? tail_->next_ : head_) = &m;
     tail_ = &m;
     m.listed_ = true;
-    ++running_;
+    // relaxed: only the count matters. The spawner is either the scope's
+    // caller (in f, or in a result's destructor during its end) or a counted
+    // thread, whose own later decrement follows this one in the word's
+    // order, so the waiter cannot see zero while the new thread is uncounted.
+    running_.fetch_add(one_thread, std::memory_order_relaxed);
 }
 
 void scope_state::thread_ended() noexcept {
-    std::lock_guard<std::mutex> lock(mutex_);
-    // Notified under the lock: the waiter cannot see zero before we are
-    // done with the condition variable (the state itself outlives us anyway,
-    // through the caller's reference).
-    if (--running_ == 0) {
-        all_ended_.notify_all();
+    // release: the thread's writes (to what it borrowed, to its result)
+    // happen before the waiter's acquire that sees the count reach zero;
+    // every later decrement continues this release sequence.
+    if (running_.fetch_sub(one_thread, std::memory_order_release) == (one_thread | asleep)) {
+        // The last thread, and the waiter sleeps. The state is still alive:
+        // the caller holds a reference until after this call.
+        sys::futex_wake_one(&running_);
+    }
+}
+
+void scope_state::wait_for_threads() noexcept {
+    // A few yields first, as join() does (spawn.cpp's exit_notice): a waiter
+    // that shares its CPU with the last thread hands it the CPU, and the
+    // thread, which rarely blocks near its end, usually runs through its
+    // exit before the waiter runs again; the wait then costs one context
+    // switch. A waiter that went to sleep instead would be woken by the
+    // thread's decrement and, on the same CPU, preempt the thread before its
+    // exit, which then needs switches of its own.
+    for (int i = 0; i < yields_before_sleep; ++i) {
+        // acquire: pairs with thread_ended()'s release.
+        if (running_.load(std::memory_order_acquire) < one_thread) {
+            return;
+        }
+        sys::yield_now();
+    }
+    std::int32_t seen = running_.load(std::memory_order_acquire); // acquire: as above
+    while (seen >= one_thread) {
+        // acquire (both): as above, when the value read has no thread left.
+        if ((seen & asleep) == 0 &&
+            !running_.compare_exchange_weak(seen, seen | asleep, std::memory_order_acquire,
+                                            std::memory_order_acquire)) {
+            continue; // seen was reloaded
+        }
+        sys::futex_wait(&running_, seen | asleep, std::nullopt);
+        seen = running_.load(std::memory_order_acquire); // acquire: as above
+    }
+    if ((seen & asleep) != 0) {
+        // relaxed: clears our own mark for a later wait (a result's
+        // destructor may spawn again); the count is not touched.
+        running_.fetch_and(~asleep, std::memory_order_relaxed);
     }
 }
 
@@ -66,9 +119,11 @@ void scope_state::record(std::uint64_t spawn_index, std::exception_ptr panic) no
 std::vector<std::exception_ptr> scope_state::settle(bool& lost) noexcept {
     for (;;) {
         scope_member* chain = nullptr;
+        wait_for_threads();
         {
-            std::unique_lock<std::mutex> lock(mutex_);
-            all_ended_.wait(lock, [this] { return running_ == 0; });
+            // Only this thread could count a thread again now: every scoped
+            // thread has ended and f has returned.
+            std::lock_guard<std::mutex> lock(mutex_);
             // Every thread has ended and f has returned: a slot still listed
             // is held only by a handle that outlived f. Its result must
             // still die before scope returns; take a reference (unless its
