@@ -30,12 +30,14 @@ std::optional<std::int64_t> futex_deadline(deadline d) noexcept {
 // the waker a futex_wake system call and the sleeper a trip through the
 // scheduler; on a virtual machine, waking a CPU that went idle costs tens of
 // microseconds. A token that arrives within a microsecond or two is caught
-// here instead, as libstdc++'s std::atomic::wait does (a few pauses, then a
-// few sched_yield calls). A yield also lets an unparker that shares our CPU
-// run at once. Pauses are few because a PAUSE costs about 60 ns on the
-// virtual machines measured (tools/bench, doc/performance.md), and longer
-// pure spinning lost to sleeping there whenever the CPUs were busy.
-constexpr int spin_pauses = 4;
+// here instead, with the counts of libstdc++'s std::atomic::wait (12
+// pauses, then 4 sched_yield calls). A yield also lets an unparker that
+// shares our CPU run at once. A PAUSE costs about 60 ns on the virtual
+// machines measured (tools/bench, doc/performance.md): 12 of them wait
+// about 0.7 us, which halved the unpinned ping-pong against 4 with the CPUs
+// idle and cost nothing with both CPUs busy; hundreds lost to sleeping
+// whenever the CPUs were busy.
+constexpr int spin_pauses = 12;
 constexpr int spin_yields = 4;
 
 // Spinning only pays when another CPU can run the unparker meanwhile. On one
