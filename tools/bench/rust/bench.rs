@@ -122,6 +122,9 @@ fn measure<F: FnMut()>(options: &Options, name: &str, mut f: F) {
 
 thread_local! {
     static TRIVIAL: Cell<u64> = const { Cell::new(42) };
+    // Lazily initialised, as every local_key is: its state is checked on
+    // each access.
+    static TRIVIAL_LAZY: Cell<u64> = Cell::new(black_box(42));
     static WITH_DESTRUCTOR: RefCell<String> = RefCell::new(String::from("forty-two"));
 }
 
@@ -236,6 +239,9 @@ fn timed(options: &Options) {
     });
     measure(options, "local_with_trivial/rust", || {
         black_box(TRIVIAL.with(|v| v.get()));
+    });
+    measure(options, "local_with_trivial/rust_lazy", || {
+        black_box(TRIVIAL_LAZY.with(|v| v.get()));
     });
     measure(options, "local_with_destructor/rust", || {
         black_box(WITH_DESTRUCTOR.with(|v| v.borrow().len()));
