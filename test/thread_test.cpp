@@ -63,6 +63,32 @@ BOOST_AUTO_TEST_CASE(other_threads_handles_are_reference_counted) {
     BOOST_TEST(inner->refs.load() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(current_handles_reserve_goes_back_when_the_thread_ends) {
+    // current() takes references to the calling thread in batches
+    // (thread_inner.hpp); whatever a thread kept in reserve goes back when it
+    // ends, on rthread's threads and on foreign ones alike, so the handles
+    // that outlive it are all that hold its record.
+    const auto many_handles = [] {
+        std::vector<rthread::thread> kept;
+        for (int i = 0; i < 100; ++i) {
+            rthread::thread t = rthread::current();
+            if (i % 3 == 0) {
+                kept.push_back(std::move(t));
+            }
+        }
+        return kept;
+    };
+    std::vector<rthread::thread> from_rthread = rthread::spawn(many_handles).join().value();
+    std::vector<rthread::thread> from_foreign;
+    std::thread foreign([&] { from_foreign = many_handles(); });
+    foreign.join();
+    for (const std::vector<rthread::thread>* kept : {&from_rthread, &from_foreign}) {
+        BOOST_TEST_REQUIRE(kept->size() == 34u);
+        rthread::detail::thread_inner* inner = rthread::detail::thread_access::inner(kept->front());
+        BOOST_TEST(inner->refs.load() == 34u);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(main_thread_gets_id_one_even_when_another_thread_asks_first) {
     if (!test_support::in_fresh_process()) {
         const auto child = test_support::run_fresh_test_case(

@@ -138,7 +138,7 @@ inline thread current() {
     if (inner == nullptr) {
         inner = detail::init_current();
     }
-    detail::retain(inner);
+    detail::retain_current(inner);
     return thread(inner);
 }
 

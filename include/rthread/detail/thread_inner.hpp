@@ -67,6 +67,30 @@ inline void release(thread_inner* inner) noexcept {
 inline thread_local thread_inner* current_thread = nullptr;
 inline thread_local std::uint64_t current_thread_id = 0;
 
+// References to current_thread the calling thread holds in reserve, so that
+// current() usually makes a handle without an atomic increment: it takes one
+// from here and refills a batch at a time. Only the owning thread touches
+// it; the reserve goes back with the thread's own reference when the thread
+// ends, and is 0 whenever current_thread is null.
+inline thread_local std::size_t current_thread_spare_refs = 0;
+
+// Takes current_thread_spare_refs from the record's count in one batch and
+// keeps all but one (which the caller gets). Out of line: rare.
+void refill_current_refs(thread_inner* inner) noexcept;
+
+// A new reference to the calling thread's own inner, for current().
+inline void retain_current(thread_inner* inner) noexcept {
+    if (inner->immortal) {
+        return;
+    }
+    std::size_t& spare = current_thread_spare_refs;
+    if (spare != 0) {
+        --spare;
+        return;
+    }
+    refill_current_refs(inner);
+}
+
 // Slow path of current(): registers the calling thread (main, foreign or
 // rthread-made) and returns its inner. The calling thread owns the
 // reference; the result is borrowed.

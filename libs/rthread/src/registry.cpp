@@ -15,12 +15,17 @@
 #include <cstdlib>
 #include <mutex>
 #include <new>
+#include <utility>
 
 namespace rthread::detail {
 
 namespace {
 
 constexpr std::uint64_t main_thread_id = 1;
+
+// How many references current() takes at once (thread_inner.hpp): one
+// atomic increment serves this many current() calls.
+constexpr std::size_t current_refs_batch = 32;
 
 class registry {
 public:
@@ -137,10 +142,16 @@ private:
 void on_thread_exit(void* value) {
     auto* r = static_cast<thread_record*>(value);
     registry::get().unlist(r);
+    std::size_t spare = 0;
     if (current_thread == r) {
         current_thread = nullptr;
+        spare = std::exchange(current_thread_spare_refs, 0);
     }
-    release(r);
+    // The thread's own reference and its reserve (thread_inner.hpp), at once.
+    // acq_rel: as release() in thread_inner.hpp.
+    if (!r->immortal && r->refs.fetch_sub(spare + 1, std::memory_order_acq_rel) == spare + 1) {
+        destroy_thread_inner(r);
+    }
 }
 
 void make_current(thread_record* r) noexcept {
@@ -150,6 +161,12 @@ void make_current(thread_record* r) noexcept {
 }
 
 } // namespace
+
+void refill_current_refs(thread_inner* inner) noexcept {
+    // relaxed: references made from one the thread holds, as retain().
+    inner->refs.fetch_add(current_refs_batch, std::memory_order_relaxed);
+    current_thread_spare_refs = current_refs_batch - 1;
+}
 
 void destroy_thread_inner(thread_inner* inner) noexcept {
     delete &record_of(inner);
