@@ -86,6 +86,8 @@ GROUPS = [
      [("local_with_trivial/rthread", "local_key<std::uint64_t>::with"),
       ("local_with_trivial/rthread_opaque_key", "the same, key behind a reference")],
      [("local_with_trivial/native_thread_local", "native thread_local", 1.30, None, None),
+      ("local_with_trivial/native_thread_local_lazy", "native thread_local, lazy init", None,
+       None, None),
       ("local_with_trivial/pthread_getspecific", "pthread_getspecific", None, None, None),
       ("local_with_trivial/boost_thread_specific_ptr", "boost::thread_specific_ptr", None, None,
        None),
