@@ -34,9 +34,9 @@ std::optional<std::int64_t> futex_deadline(deadline d) noexcept {
 // pauses, then 4 sched_yield calls). A yield also lets an unparker that
 // shares our CPU run at once. A PAUSE costs about 60 ns on the virtual
 // machines measured (tools/bench, doc/performance.md): 12 of them wait
-// about 0.7 us, which halved the unpinned ping-pong against 4 with the CPUs
-// idle and cost nothing with both CPUs busy; hundreds lost to sleeping
-// whenever the CPUs were busy.
+// about 0.7 us, which kept the unpinned ping-pong at or below
+// std::atomic::wait's with the CPUs idle, where 4 sometimes lost to it;
+// hundreds lost to sleeping whenever the CPUs were busy.
 constexpr int spin_pauses = 12;
 constexpr int spin_yields = 4;
 
