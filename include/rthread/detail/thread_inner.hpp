@@ -23,9 +23,9 @@ struct thread_inner {
 
     std::atomic<std::size_t> refs{1};
     // The main thread's first record lives in static storage for the whole
-    // process: its handles skip reference counting (as Rust's main-thread
-    // handle does), which makes current() on the main thread free of
-    // atomic read-modify-writes. Read next to refs, in the same cache line.
+    // process: its handles skip reference counting, which makes current()
+    // on the main thread free of atomic read-modify-writes. Read next to
+    // refs, in the same cache line.
     const bool immortal;
     const std::uint64_t id;
     const std::optional<std::string> name;
