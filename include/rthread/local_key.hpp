@@ -113,7 +113,7 @@ public:
     /// lambda object are one key, with one value per thread).
     template <class F>
     constexpr explicit local_key(F init) noexcept
-        : init_(static_cast<initializer>(init)), value_(&read_value<F>),
+        : init_(static_cast<initializer>(init)), value_(&detail::local_key_storage<F>::get),
           slot_(&detail::local_key_storage<F>::slot), index_(&detail::local_key_storage<F>::index) {
         static_assert(std::is_class_v<F>,
                       "local_key needs a lambda expression, not a function pointer: "
@@ -213,14 +213,6 @@ public:
     }
 
 private:
-    // The fast path's read of the key's native slot. Returning the value
-    // itself (not its address, which the slow path takes through slot_)
-    // lets the compiler emit one load at a fixed thread-pointer offset.
-    template <class F>
-    static void* read_value() noexcept {
-        return detail::local_key_storage<F>::value;
-    }
-
     // The calling thread's value if it is valid, else nullptr. On a key
     // the compiler can see (a static const one), slot_ is a known function
     // and this is one load from the key's native thread_local.

@@ -30,6 +30,10 @@ struct local_key_storage {
     /// The key's index in every thread's table; 0 until its first access.
     static inline std::atomic<std::size_t> index{0};
 
+    /// The fast path's read. Returning the value itself (not its address,
+    /// which the slow path takes through slot()) lets the compiler emit one
+    /// load at a fixed thread-pointer offset.
+    static void* get() noexcept { return value; }
     static void** slot() noexcept { return &value; }
 };
 
