@@ -214,7 +214,7 @@ public:
 
 private:
     // The calling thread's value if it is valid, else nullptr. On a key
-    // the compiler can see (a static const one), slot_ is a known function
+    // the compiler can see (a static const one), value_ is a known function
     // and this is one load from the key's native thread_local.
     T* valid_value() const noexcept { return static_cast<T*>(value_()); }
 
