@@ -8,6 +8,7 @@
 #include <rthread/scope.hpp>
 
 #include "sys/sys.hpp"
+#include "yield_first.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -30,8 +31,6 @@ namespace {
 // 2^22, PID_MAX_LIMIT), so the count never reaches the sign bit.
 constexpr std::int32_t asleep = 1;
 constexpr std::int32_t one_thread = 2;
-// As many as spawn.cpp's exit_notice and libstdc++'s std::atomic::wait.
-constexpr int yields_before_sleep = 4;
 
 } // namespace
 
@@ -62,19 +61,10 @@ void scope_state::thread_ended() noexcept {
 }
 
 void scope_state::wait_for_threads() noexcept {
-    // A few yields first, as join() does (spawn.cpp's exit_notice): a waiter
-    // that shares its CPU with the last thread hands it the CPU, and the
-    // thread, which rarely blocks near its end, usually runs through its
-    // exit before the waiter runs again; the wait then costs one context
-    // switch. A waiter that went to sleep instead would be woken by the
-    // thread's decrement and, on the same CPU, preempt the thread before its
-    // exit, which then needs switches of its own.
-    for (int i = 0; i < yields_before_sleep; ++i) {
-        // acquire: pairs with thread_ended()'s release.
-        if (running_.load(std::memory_order_acquire) < one_thread) {
-            return;
-        }
-        sys::yield_now();
+    // Yields first (yield_first.hpp). acquire: pairs with thread_ended()'s
+    // release.
+    if (yield_until([this] { return running_.load(std::memory_order_acquire) < one_thread; })) {
+        return;
     }
     std::int32_t seen = running_.load(std::memory_order_acquire); // acquire: as above
     while (seen >= one_thread) {

@@ -3,6 +3,7 @@
 #include "registry.hpp"
 #include "stack_overflow.hpp"
 #include "thread_locals.hpp"
+#include "yield_first.hpp"
 
 #include "sys/sys.hpp"
 
@@ -57,19 +58,9 @@ public:
         if (d.has_passed()) { // only a look: no yield, no sleep
             return state_.load(std::memory_order_relaxed) == exited; // relaxed: see raise()
         }
-        // A few yields first: a joiner that shares its CPU with the thread
-        // hands it the CPU, and the thread, which rarely blocks near its
-        // end, usually runs to its exit before the joiner runs again; the
-        // join then costs one context switch, as a pthread_join that
-        // finds the thread gone, instead of a futex sleep and wake-up and
-        // the switches of a joiner woken before the thread exited. The
-        // same few yields before sleeping as libstdc++'s
-        // std::atomic::wait makes.
-        for (int i = 0; i < yields_before_sleep; ++i) {
-            if (state_.load(std::memory_order_relaxed) == exited) { // relaxed: see raise()
-                return true;
-            }
-            sys::yield_now();
+        // relaxed: see raise().
+        if (yield_until([this] { return state_.load(std::memory_order_relaxed) == exited; })) {
+            return true;
         }
         const std::optional<std::int64_t> until =
             d.is_never() ? std::nullopt : std::optional<std::int64_t>(d.at.count());
@@ -96,7 +87,6 @@ public:
     }
 
 private:
-    static constexpr int yields_before_sleep = 4;
     static constexpr std::int32_t running = 0;
     static constexpr std::int32_t waited = 1; // a joiner sleeps on it
     static constexpr std::int32_t exited = 2;
