@@ -46,14 +46,16 @@ inline void retain(thread_inner* inner) noexcept {
     inner->refs.fetch_add(1, std::memory_order_relaxed);
 }
 
-inline void release(thread_inner* inner) noexcept {
+/// Lets go of `count` references (a thread's own and its reserve at once,
+/// registry.cpp).
+inline void release(thread_inner* inner, std::size_t count = 1) noexcept {
     if (inner->immortal) {
         return;
     }
     // acq_rel: this owner's uses of the object happen before its destruction
     // (release), and the last owner sees all of them (acquire). A fence would
     // do for the acquire half, but ThreadSanitizer does not model fences.
-    if (inner->refs.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    if (inner->refs.fetch_sub(count, std::memory_order_acq_rel) == count) {
         destroy_thread_inner(inner);
     }
 }

@@ -147,11 +147,7 @@ void on_thread_exit(void* value) {
         current_thread = nullptr;
         spare = std::exchange(current_thread_spare_refs, 0);
     }
-    // The thread's own reference and its reserve (thread_inner.hpp), at once.
-    // acq_rel: as release() in thread_inner.hpp.
-    if (!r->immortal && r->refs.fetch_sub(spare + 1, std::memory_order_acq_rel) == spare + 1) {
-        destroy_thread_inner(r);
-    }
+    release(r, spare + 1); // the thread's own reference and its reserve
 }
 
 void make_current(thread_record* r) noexcept {
