@@ -49,6 +49,7 @@ if [ ! -e "$cache/$tree/.rthread-complete" ]; then
         # installed b2 reads its build system from /usr/share/b2.
         (cd "$cache/$tree" && b2 -d0 headers >&2)
     fi
-    touch "$cache/$tree/.rthread-complete"
+    # Records what it was made from (a build keyed to the tree reads it).
+    sha256sum "$cache/src/$tarball" >"$cache/$tree/.rthread-complete"
 fi
 echo "$cache/$tree"
