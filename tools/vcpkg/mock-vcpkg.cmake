@@ -14,7 +14,11 @@
 # installed under debug/; vcpkg_cmake_config_fixup's move of the CMake
 # package to share/<port>, with the debug targets merged in and the import
 # prefix recomputed for the new depth; vcpkg_fixup_pkgconfig's debug include
-# path; vcpkg_install_copyright. What it cannot mirror: vcpkg's toolchain
+# path; vcpkg_install_copyright; the sources: VERSION from the port's
+# vcpkg.json, vcpkg_download_distfile (any URL CMake's file(DOWNLOAD) takes,
+# file:// included, its SHA512 checked), vcpkg_extract_source_archive (the
+# archive's one top directory is the source path); vcpkg_from_github only
+# records its arguments (dry run), as GitHub is out of reach. What it cannot mirror: vcpkg's toolchain
 # file and its installed tree: the dependencies come from the system here.
 # MOCK_DRY_RUN only records what the portfile asked for (in
 # <packages>/mock-calls.txt) without building.
@@ -32,6 +36,9 @@ set(TARGET_TRIPLET x64-linux)
 set(VCPKG_TARGET_IS_LINUX ON)
 set(VCPKG_LIBRARY_LINKAGE dynamic) # what the portfile must turn static
 set(CURRENT_INSTALLED_DIR "${CURRENT_PACKAGES_DIR}") # nothing else is installed
+get_filename_component(mock_port_dir "${PORTFILE}" DIRECTORY)
+file(READ "${mock_port_dir}/vcpkg.json" mock_manifest)
+string(JSON VERSION GET "${mock_manifest}" version)
 set(mock_calls "${CURRENT_PACKAGES_DIR}/mock-calls.txt")
 file(MAKE_DIRECTORY "${CURRENT_PACKAGES_DIR}")
 file(WRITE "${mock_calls}" "")
@@ -47,6 +54,45 @@ function(mock_run)
         message(FATAL_ERROR "mock-vcpkg: failed (${result}): ${ARGV}\n${out}")
     endif()
     set(mock_last_output "${out}" PARENT_SCOPE)
+endfunction()
+
+function(vcpkg_from_github)
+    cmake_parse_arguments(PARSE_ARGV 0 arg "" "OUT_SOURCE_PATH;REPO;REF;SHA512;HEAD_REF" "PATCHES")
+    mock_record(vcpkg_from_github ${ARGV})
+    if(NOT MOCK_DRY_RUN)
+        message(FATAL_ERROR "mock-vcpkg: vcpkg_from_github needs GitHub; run with -DMOCK_DRY_RUN=ON")
+    endif()
+    set(${arg_OUT_SOURCE_PATH} "${CURRENT_BUILDTREES_DIR}/src/from-github" PARENT_SCOPE)
+endfunction()
+
+function(vcpkg_download_distfile out)
+    cmake_parse_arguments(PARSE_ARGV 1 arg "SKIP_SHA512" "FILENAME;SHA512" "URLS;HEADERS")
+    mock_record(vcpkg_download_distfile ${ARGV})
+    if(arg_SKIP_SHA512 OR NOT arg_SHA512 MATCHES "^[0-9a-f]+$" OR NOT arg_FILENAME)
+        message(FATAL_ERROR "mock-vcpkg: vcpkg_download_distfile needs FILENAME and a SHA512")
+    endif()
+    set(file "${CURRENT_BUILDTREES_DIR}/downloads/${arg_FILENAME}")
+    list(GET arg_URLS 0 url)
+    file(DOWNLOAD "${url}" "${file}" STATUS status EXPECTED_HASH "SHA512=${arg_SHA512}")
+    list(GET status 0 code)
+    if(NOT code EQUAL 0)
+        message(FATAL_ERROR "mock-vcpkg: download of ${url} failed: ${status}")
+    endif()
+    set(${out} "${file}" PARENT_SCOPE)
+endfunction()
+
+function(vcpkg_extract_source_archive out)
+    cmake_parse_arguments(PARSE_ARGV 1 arg "" "ARCHIVE;SOURCE_BASE" "PATCHES")
+    mock_record(vcpkg_extract_source_archive ${ARGV})
+    set(dir "${CURRENT_BUILDTREES_DIR}/src/extracted")
+    file(REMOVE_RECURSE "${dir}")
+    file(ARCHIVE_EXTRACT INPUT "${arg_ARCHIVE}" DESTINATION "${dir}")
+    file(GLOB top LIST_DIRECTORIES true "${dir}/*")
+    list(LENGTH top count)
+    if(NOT count EQUAL 1 OR NOT IS_DIRECTORY "${top}")
+        message(FATAL_ERROR "mock-vcpkg: ${arg_ARCHIVE} does not hold one top directory")
+    endif()
+    set(${out} "${top}" PARENT_SCOPE)
 endfunction()
 
 function(vcpkg_check_linkage)

@@ -1,16 +1,23 @@
-# rthread as a vcpkg overlay port, built from a checkout (no download):
-#   vcpkg install rthread --overlay-ports=<checkout>/tools/vcpkg/ports
-# The sources are $ENV{RTHREAD_SOURCE_DIR} when it is set (for a copy of this
-# port folder kept elsewhere), else the checkout this port sits in.
-if(DEFINED ENV{RTHREAD_SOURCE_DIR} AND NOT "$ENV{RTHREAD_SOURCE_DIR}" STREQUAL "")
-    file(TO_CMAKE_PATH "$ENV{RTHREAD_SOURCE_DIR}" SOURCE_PATH)
-else()
-    get_filename_component(SOURCE_PATH "${CMAKE_CURRENT_LIST_DIR}/../../../.." ABSOLUTE)
-endif()
-if(NOT EXISTS "${SOURCE_PATH}/CMakeLists.txt" OR NOT EXISTS "${SOURCE_PATH}/include/rthread/rthread.hpp")
-    message(FATAL_ERROR "rthread: no rthread sources at '${SOURCE_PATH}'. "
-        "Set the environment variable RTHREAD_SOURCE_DIR to a checkout of rthread.")
-endif()
+# rthread's vcpkg port, as a registry holds it: the sources are the release
+# tarball of the tag v${VERSION} on GitHub, checked against its SHA512, so
+# vcpkg's binary cache (keyed to the port's files, this SHA512 among them)
+# never restores a build of other sources.
+#
+# SHA512: that of GitHub's archive of the tag, set when the tag is pushed
+# (a first `vcpkg install rthread` with 0 fails and prints it).
+#
+# To build a checkout instead (local use, unreleased changes), make an
+# overlay port of it: tools/vcpkg/make-overlay.sh, which replaces the
+# download below with a `git archive` tarball of the checkout and its own
+# SHA512, and keeps the rest of this file as it is.
+vcpkg_from_github(
+    OUT_SOURCE_PATH SOURCE_PATH
+    REPO rthread/rthread
+    REF "v${VERSION}"
+    SHA512 0
+    HEAD_REF main
+)
+# ---- the build: make-overlay.sh keeps everything from this line on ----
 
 # A static library only: its thread registry and panic hook are process-wide
 # state that must exist once.
