@@ -13,6 +13,7 @@
 #      no /usr/include/boost and no -lboost_*, compile rthread with the tree
 #      as a system include directory (-isystem), and link the tree's
 #      libraries; the app loads the tree's libraries, not the system's.
+#   3. b2 run in libs/rthread itself (the demo) uses the tree's Boost too.
 # The tree is never written to: it is the lower layer of an overlay mount.
 # The Boost libraries the app needs are built once a tree, toolset and b2,
 # under $RTHREAD_CACHE/boost-tree-build-<key>, so later runs are quick.
@@ -149,6 +150,16 @@ if in_tree 0 bash -c 'app=$(find "$0" -path "*/rthread-app/*" -name app -type f 
 else
     cat "$work/ldd.log"
     bad "the app's Boost libraries (ldd)"
+fi
+
+# 3. b2 run in libs/rthread itself (the demo, tools/tour.cpp): rthread's
+# Jamroot finds the enclosing tree and uses its Boost, the system's hidden.
+if in_tree 1 bash -c 'cd ../libs/rthread && b2 "$@" tour' "${props[@]}" >"$work/tour.log" 2>&1 &&
+    grep -q 'available_parallelism()' "$work/tour.log"; then
+    ok "b2 tour in libs/rthread of the tree, the system's Boost hidden, builds against the tree and runs"
+else
+    tail -n 30 "$work/tour.log"
+    bad "b2 in libs/rthread of the tree"
 fi
 
 finish
