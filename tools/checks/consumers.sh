@@ -129,8 +129,8 @@ done
 
 # 3. CMake: the library alone (as the vcpkg port builds it), installed.
 cprefix="$work/cmake-prefix"
-if cmake -S . -B "$work/cmake-build" -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF \
-    -DRTHREAD_WARNINGS_AS_ERRORS=ON >"$work/cmake.log" 2>&1 &&
+# The README's quick start: no build type, no BUILD_TESTING.
+if cmake -S . -B "$work/cmake-build" -DRTHREAD_WARNINGS_AS_ERRORS=ON >"$work/cmake.log" 2>&1 &&
     cmake --build "$work/cmake-build" -j"$jobs" >>"$work/cmake.log" 2>&1 &&
     cmake --install "$work/cmake-build" --prefix "$cprefix" >>"$work/cmake.log" 2>&1 &&
     [ -f "$cprefix/lib/cmake/rthread/rthreadConfig.cmake" ] &&
@@ -178,6 +178,29 @@ if cmake -DCMAKE_PREFIX_PATH="$cprefix" -P "$work/version.cmake" >"$work/version
 else
     cat "$work/version.log"
     bad "rthreadConfigVersion.cmake"
+fi
+
+# CMake's defaults: at top level, Release and no tests unless asked; a build
+# type given stays; as a subdirectory, neither is set.
+cache_value() { sed -n "s/^$2:[A-Z]*=//p" "$1/CMakeCache.txt"; }
+tests_of() { (cd "$1" && ctest -N | sed -n 's/^Total Tests: //p'); }
+mkdir -p "$work/outer"
+printf '%s\n' 'cmake_minimum_required(VERSION 3.21)' 'project(outer LANGUAGES CXX)' \
+    "add_subdirectory(\"$root\" rthread)" >"$work/outer/CMakeLists.txt"
+if [ "$(cache_value "$work/cmake-build" CMAKE_BUILD_TYPE)" = Release ] &&
+    [ "$(cache_value "$work/cmake-build" BUILD_TESTING)" = OFF ] && [ "$(tests_of "$work/cmake-build")" = 0 ] &&
+    cmake -S . -B "$work/cmake-debug" -DCMAKE_BUILD_TYPE=Debug >"$work/cmake-debug.log" 2>&1 &&
+    [ "$(cache_value "$work/cmake-debug" CMAKE_BUILD_TYPE)" = Debug ] &&
+    cmake -S . -B "$work/cmake-tests" -DBUILD_TESTING=ON >"$work/cmake-tests.log" 2>&1 &&
+    [ "$(tests_of "$work/cmake-tests")" -gt 0 ] &&
+    cmake -S "$work/outer" -B "$work/cmake-outer" >"$work/cmake-outer.log" 2>&1 &&
+    [ -z "$(cache_value "$work/cmake-outer" CMAKE_BUILD_TYPE)" ] &&
+    [ -z "$(cache_value "$work/cmake-outer" BUILD_TESTING)" ] && [ "$(tests_of "$work/cmake-outer")" = 0 ]; then
+    ok "CMake: top level defaults to Release without tests, keeps a given build type, builds tests when asked; a subdirectory sets neither"
+else
+    tail -n 5 "$work"/cmake-debug.log "$work"/cmake-tests.log "$work"/cmake-outer.log 2>/dev/null
+    grep -E '^(CMAKE_BUILD_TYPE|BUILD_TESTING):' "$work"/cmake-*/CMakeCache.txt
+    bad "CMake's build type and BUILD_TESTING defaults"
 fi
 
 # A plugin built with CMake against the installed package.
