@@ -76,7 +76,8 @@ for name, d in deps.items():
         need(d.get("version>=") == fmt, f"fmt: version>= must be {fmt}, the tested fmt")
 # "supports": the platforms with an implementation under libs/rthread/src/sys/.
 import glob, os
-platforms = {"linux": "linux", "windows": "windows", "osx": "macos"}
+# (file name prefix: vcpkg's platform name)
+platforms = {"linux": "linux", "win": "windows", "darwin": "osx", "macos": "osx", "osx": "osx"}
 have = {v for k, v in platforms.items()
         if any(os.path.basename(f).startswith(k) for f in glob.glob("libs/rthread/src/sys/*.cpp"))}
 claimed = set(re.findall(r"[a-z]+", m.get("supports", "")))
