@@ -48,6 +48,8 @@ fi
 key=$( (cat "$tree/.rthread-complete" && stat -c %Y "$tree/.rthread-complete" &&
     g++ --version | head -n 1 && b2 -v | head -n 1) | sha256sum | cut -c1-16)
 build="$cache/boost-tree-build-$key"
+# Builds for another tree, compiler or b2 are of no more use.
+find "$cache" -maxdepth 1 -name 'boost-tree-build-*' ! -name "boost-tree-build-$key" -exec rm -rf {} +
 mkdir -p "$build"
 props=(-j"$jobs" --build-dir="$build" warnings-as-errors=on)
 

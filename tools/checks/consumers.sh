@@ -240,7 +240,7 @@ fi
 # of libboost_*.a, found before the system's shared ones, as vcpkg's are).
 static_boost="$work/static-boost"
 mkdir -p "$static_boost"
-ln -s /usr/lib/x86_64-linux-gnu/libboost_*.a "$static_boost/"
+ln -s "/usr/lib/$(gcc -dumpmachine)"/libboost_*.a "$static_boost/"
 if grep -qx 'Libs.private: -lbacktrace -ldl' "$cprefix/lib/pkgconfig/rthread.pc" &&
     make -C "$work/consumers/pkg-config" clean >/dev/null &&
     PKG_CONFIG_PATH="$cprefix/lib/pkgconfig" make -C "$work/consumers/pkg-config" PKG_CONFIG_FLAGS=--static \
