@@ -244,8 +244,9 @@ BOOST_AUTO_TEST_CASE(a_throwing_child_side_is_that_threads_panic_and_its_functio
         rthread::add_spawn_hook(
             [](const rthread::thread&) { return [] { throw hook_error("child side"); }; });
         auto r = rthread::spawn([log] { log->add("function"); }).join();
-        BOOST_TEST_REQUIRE(r.has_error());
-        return seen{rthread::panic_message(r.error()).value_or(""), log->events()};
+        // No Boost.Test check off the test's own thread: it is not thread-safe.
+        return seen{r.has_error() ? rthread::panic_message(r.error()).value_or("") : "no panic",
+                    log->events()};
     });
     BOOST_TEST(s.panic == "child side");
     // Newest first: the throwing child side ran before the older one's.
