@@ -15,6 +15,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <cstdint>
 #include <fstream>
 #include <limits>
@@ -1031,4 +1032,177 @@ BOOST_AUTO_TEST_CASE(scoped_thread_panics_reach_the_panic_hook) {
     quiet_panic_hook restore;
     BOOST_REQUIRE(reported.size() == 1u);
     BOOST_TEST((reported[0] == panicked));
+}
+
+// --- A scope that tells its threads to stop -----------------------------------
+
+BOOST_AUTO_TEST_CASE(stop_is_requested_by_request_stop_and_not_before) {
+    rthread::scope([](rthread::scope_handle& s) {
+        BOOST_TEST(!s.stop_requested());
+        s.spawn([&s] { s.request_stop(); }).join().value();
+        BOOST_TEST(s.stop_requested());
+        s.request_stop(); // again: nothing more
+        BOOST_TEST(s.stop_requested());
+    });
+}
+
+BOOST_AUTO_TEST_CASE(stop_callbacks_run_once_in_order_on_the_requesting_thread) {
+    std::vector<std::pair<int, rthread::thread_id>> ran;
+    std::vector<bool> requested_while_running;
+    rthread::thread_id requester = rthread::current_id();
+    rthread::scope([&](rthread::scope_handle& s) {
+        for (int i = 0; i < 3; ++i) {
+            s.on_stop([&, i] {
+                ran.emplace_back(i, rthread::current_id());
+                requested_while_running.push_back(s.stop_requested());
+            });
+        }
+        auto h = s.spawn([&s] {
+            s.request_stop();
+            s.request_stop();
+        });
+        requester = h.thread().id();
+        h.join().value();
+        s.request_stop();
+    });
+    BOOST_TEST_REQUIRE(ran.size() == 3u);
+    for (int i = 0; i < 3; ++i) {
+        BOOST_TEST(ran[static_cast<std::size_t>(i)].first == i);
+        BOOST_TEST(ran[static_cast<std::size_t>(i)].second == requester);
+        BOOST_TEST(requested_while_running[static_cast<std::size_t>(i)]);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(on_stop_after_the_request_runs_at_once_on_the_caller) {
+    rthread::scope([](rthread::scope_handle& s) {
+        s.request_stop();
+        std::optional<rthread::thread_id> ran_on;
+        s.on_stop([&] { ran_on = rthread::current_id(); });
+        BOOST_TEST((ran_on == rthread::current_id()));
+    });
+}
+
+BOOST_AUTO_TEST_CASE(a_scoped_panic_requests_the_stop_as_it_is_stored_before_the_thread_finishes) {
+    gate release_callback;
+    std::optional<rthread::thread_id> callback_on;
+    rthread::thread_id panicker = rthread::current_id();
+    bool finished_when_requested = true;
+    rthread::scope([&](rthread::scope_handle& s) {
+        s.on_stop([&] {
+            callback_on = rthread::current_id();
+            release_callback.wait(); // the thread cannot finish meanwhile
+        });
+        auto h = s.spawn([] { throw std::runtime_error("producer failed"); });
+        panicker = h.thread().id();
+        while (!s.stop_requested()) {
+            rthread::yield_now();
+        }
+        finished_when_requested = h.is_finished();
+        release_callback.open();
+        auto r = h.join(); // joined: the stop stays requested
+        BOOST_TEST(r.has_error());
+        BOOST_TEST(s.stop_requested());
+    });
+    BOOST_TEST(!finished_when_requested);
+    BOOST_TEST((callback_on == panicker));
+}
+
+BOOST_AUTO_TEST_CASE(the_scope_body_throwing_requests_the_stop) {
+    // The waiter would wait forever (and the scope for it) if the body's
+    // exception did not request the stop.
+    std::mutex m;
+    std::condition_variable cv;
+    bool woken_by_stop = false;
+    BOOST_CHECK_THROW(rthread::scope([&](rthread::scope_handle& s) {
+                          s.on_stop([&] {
+                              std::lock_guard<std::mutex> lock(m);
+                              cv.notify_all();
+                          });
+                          s.spawn([&] {
+                              std::unique_lock<std::mutex> lock(m);
+                              cv.wait(lock, [&] { return s.stop_requested(); });
+                              woken_by_stop = true;
+                          });
+                          throw std::logic_error("the body gave up");
+                      }),
+                      std::logic_error);
+    BOOST_TEST(woken_by_stop);
+}
+
+BOOST_AUTO_TEST_CASE(crossbeam_196_a_consumer_of_a_panicked_producer_is_woken_and_the_scope_ends) {
+    // crossbeam-rs/crossbeam#196: the producer panics before it produces;
+    // the consumer waits on a condition variable for an item that never
+    // comes, and the scope waits for the consumer. on_stop wakes it.
+    std::mutex m;
+    std::condition_variable cv;
+    std::optional<int> item;
+    bool consumer_saw_stop = false;
+    try {
+        rthread::scope([&](rthread::scope_handle& s) {
+            s.on_stop([&] {
+                std::lock_guard<std::mutex> lock(m);
+                cv.notify_all();
+            });
+            s.spawn([&] {
+                std::unique_lock<std::mutex> lock(m);
+                cv.wait(lock, [&] { return item.has_value() || s.stop_requested(); });
+                consumer_saw_stop = !item.has_value();
+            });
+            s.spawn([&]() -> void { RTHREAD_PANIC("producer failed before producing"); });
+        });
+        BOOST_FAIL("scope() returned normally");
+    } catch (const rthread::scope_panic& e) {
+        BOOST_REQUIRE(e.payloads().size() == 1u);
+        BOOST_TEST(rthread::panic_message(e.payloads()[0]).value_or("") ==
+                   "producer failed before producing");
+    }
+    BOOST_TEST(consumer_saw_stop);
+}
+
+BOOST_AUTO_TEST_CASE(stop_callbacks_that_never_ran_are_destroyed_at_the_scope_end) {
+    auto witness = std::make_shared<int>(0);
+    rthread::scope([&](rthread::scope_handle& s) {
+        s.on_stop([w = witness] { (void)w; });
+        s.spawn([] {});
+    });
+    BOOST_TEST(witness.use_count() == 1);
+    bool ran = false;
+    rthread::scope([&](rthread::scope_handle& s) { s.on_stop([&] { ran = true; }); });
+    BOOST_TEST(!ran);
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_stop_requests_run_each_callback_once) {
+    std::atomic<int> runs{0};
+    rthread::scope([&](rthread::scope_handle& s) {
+        for (int i = 0; i < 4; ++i) {
+            s.on_stop([&] { runs.fetch_add(1, std::memory_order_relaxed); }); // relaxed: a count
+        }
+        for (int i = 0; i < 4; ++i) {
+            s.spawn([&] {
+                s.on_stop([&] { runs.fetch_add(1, std::memory_order_relaxed); }); // as above
+                s.request_stop();
+            });
+        }
+    });
+    // The 4 registered first, plus the 4 the threads registered: each ran
+    // once, before or after the first request.
+    BOOST_TEST(runs.load() == 8);
+}
+
+BOOST_AUTO_TEST_CASE(a_throwing_stop_callback_ends_the_process) {
+    for (const bool already_requested : {false, true}) {
+        const auto child = test_support::run_in_child([already_requested] {
+            rthread::scope([&](rthread::scope_handle& s) {
+                if (already_requested) {
+                    s.request_stop();
+                }
+                s.on_stop([] { throw std::runtime_error("callback failed"); });
+                s.spawn([&s] { s.request_stop(); });
+            });
+        });
+        BOOST_TEST(child.signal == SIGABRT);
+        BOOST_TEST(child.stderr_text.find(
+                       "fatal runtime error: scope stop callback panicked, aborting\n") !=
+                   std::string::npos);
+    }
 }

@@ -4,6 +4,7 @@
 #ifndef RTHREAD_RTHREAD_HPP
 #define RTHREAD_RTHREAD_HPP
 
+#include <rthread/affinity.hpp>
 #include <rthread/available_parallelism.hpp>
 #include <rthread/local_key.hpp>
 #include <rthread/panic.hpp>

@@ -145,6 +145,35 @@ public:
     template <class F, class... Args>
     scoped_join_handle<detail::spawn_result_t<F, Args...>> spawn(F&& f, Args&&... args);
 
+    /// True once a stop was requested: by request_stop(), by a thread of
+    /// this scope that panicked (joined or not), or by the scope's body
+    /// throwing (crossbeam-rs/crossbeam#196: without it, a consumer waiting
+    /// for a producer that panicked waits forever, and the scope for it).
+    /// What the requester did before the request happens-before a call that
+    /// returns true.
+    bool stop_requested() const noexcept { return state_->stop_requested(); }
+
+    /// Requests the stop; the first request runs the on_stop callbacks on
+    /// the calling thread before it returns. A later one does nothing. The
+    /// scope still waits for every thread.
+    void request_stop() noexcept { state_->request_stop(); }
+
+    /// Registers f() to run once when the stop is first requested: on the
+    /// requesting thread (a panicking thread, as its panic is stored), in
+    /// registration order, with stop_requested() already true; at once, on
+    /// the calling thread, if it already was. For waits the library cannot
+    /// see: notify a condition variable, unpark a thread. Callbacks that
+    /// never ran are destroyed at the scope's end.
+    ///
+    /// # Panics
+    /// A callback that throws ends the process with "fatal runtime error:
+    /// scope stop callback panicked, aborting". Copying f may throw.
+    template <class F>
+    void on_stop(F&& f) {
+        static_assert(std::is_invocable_v<std::decay_t<F>&>, "on_stop calls f()");
+        state_->on_stop(detail::make_once_callable(std::forward<F>(f)));
+    }
+
 private:
     friend struct detail::scope_access;
     friend class builder;
@@ -192,7 +221,8 @@ private:
 /// returns f's value. Results nobody joined are destroyed before it returns.
 ///
 /// # Panics
-/// If f throws, waits all the same, then lets f's exception through. Else,
+/// If f throws, requests the stop (see scope_handle::on_stop), waits all
+/// the same, then lets f's exception through. Else,
 /// if a scoped thread panicked and nobody joined it, throws scope_panic
 /// with every such panic; location (the caller's, as Rust's #[track_caller])
 /// is its location().
@@ -234,7 +264,14 @@ auto builder::spawn_scoped(scope_handle& s, F&& f, Args&&... args) const {
     // Counted before it starts, so that the scope cannot end between the
     // start and the count; a spawning scoped thread is itself still counted.
     state.enlist(*slot.get());
-    auto started = detail::start_thread(name_, stack_size_, std::move(main));
+    boost::system::result<detail::started_thread> started =
+        make_error_code(boost::system::errc::not_enough_memory);
+    try {
+        started = detail::start_thread(options_, std::move(main));
+    } catch (...) { // a spawn hook's parent side
+        state.thread_ended();
+        throw;
+    }
     if (!started) {
         state.thread_ended();
         return spawned(started.error());

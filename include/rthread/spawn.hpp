@@ -11,6 +11,7 @@
 
 #include <rthread/detail/deadline.hpp>
 #include <rthread/detail/packet.hpp>
+#include <rthread/detail/spawn_hooks.hpp>
 #include <rthread/thread.hpp>
 
 #include <boost/system/result.hpp>
@@ -24,6 +25,7 @@
 #include <system_error>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace rthread {
 
@@ -128,11 +130,11 @@ public:
     /// (gdb, top -H, /proc/self/task/*/comm) gets its first 15 bytes on Linux,
     /// cut on a UTF-8 boundary, before the thread's function starts.
     builder& name(std::string thread_name) & {
-        name_ = std::move(thread_name);
+        options_.name = std::move(thread_name);
         return *this;
     }
     builder name(std::string thread_name) && {
-        name_ = std::move(thread_name);
+        options_.name = std::move(thread_name);
         return std::move(*this);
     }
 
@@ -140,11 +142,44 @@ public:
     /// the platform minimum (0 included) is raised to it. Without it, the
     /// environment variable RTHREAD_MIN_STACK (bytes, read once) or 2 MiB.
     builder& stack_size(std::size_t bytes) & {
-        stack_size_ = bytes;
+        options_.stack_size = bytes;
         return *this;
     }
     builder stack_size(std::size_t bytes) && {
-        stack_size_ = bytes;
+        options_.stack_size = bytes;
+        return std::move(*this);
+    }
+
+    /// The CPUs the thread may run on (indices as the OS numbers them), set
+    /// before anything else runs on it: its spawn hooks' child sides and its
+    /// function already run there (rust-lang/libs-team#195: crates can only
+    /// move a thread after it started). available_parallelism() on that
+    /// thread reports their number. Duplicates count once.
+    ///
+    /// # Errors
+    /// spawn() gives errc::invalid_argument for an empty list, or a CPU the
+    /// process may not use (outside its affinity mask; on Linux, the mask of
+    /// its main thread, which `taskset` sets); the function never runs.
+    /// Should the OS still refuse on the new thread (the process's mask
+    /// shrank meanwhile), that is the thread's panic, a std::system_error,
+    /// and its function never runs.
+    builder& affinity(std::vector<std::size_t> cpus) & {
+        options_.affinity = std::move(cpus);
+        return *this;
+    }
+    builder affinity(std::vector<std::size_t> cpus) && {
+        options_.affinity = std::move(cpus);
+        return std::move(*this);
+    }
+
+    /// This builder's threads run no spawn hook and inherit none (Rust's
+    /// Builder::no_hooks).
+    builder& no_hooks() & {
+        options_.no_hooks = true;
+        return *this;
+    }
+    builder no_hooks() && {
+        options_.no_hooks = true;
         return std::move(*this);
     }
 
@@ -155,7 +190,9 @@ public:
     /// errc::invalid_argument for a name with an interior NUL; the OS's code
     /// when the thread cannot be made (resource exhaustion, a stack size the
     /// system cannot give); errc::not_enough_memory when the library's own
-    /// allocation fails. Exceptions from copying f or args pass through.
+    /// allocation fails, errc::invalid_argument for a bad affinity (see
+    /// affinity()). Exceptions from copying f or args, and from a spawn
+    /// hook's parent side (no thread is made then), pass through.
     template <class F, class... Args>
     boost::system::result<join_handle<detail::spawn_result_t<F, Args...>>>
     spawn(F&& f, Args&&... args) const {
@@ -169,7 +206,7 @@ public:
         if (!main) {
             return make_error_code(boost::system::errc::not_enough_memory);
         }
-        auto started = detail::start_thread(name_, stack_size_, std::move(main));
+        auto started = detail::start_thread(options_, std::move(main));
         if (!started) {
             return started.error();
         }
@@ -182,8 +219,7 @@ public:
     auto spawn_scoped(scope_handle& s, F&& f, Args&&... args) const;
 
 private:
-    std::optional<std::string> name_;
-    std::optional<std::size_t> stack_size_;
+    detail::spawn_options options_;
 };
 
 /// Spawns f(args...) on a new, unnamed thread with the default stack size:
@@ -198,6 +234,38 @@ join_handle<detail::spawn_result_t<F, Args...>> spawn(F&& f, Args&&... args) {
         detail::throw_spawn_error(handle.error());
     }
     return std::move(*handle);
+}
+
+/// Rust's thread::add_spawn_hook: registers hook, called as
+/// hook(const rthread::thread& child) on the calling thread for every thread
+/// it spawns after this (spawn, builder::spawn, spawn_scoped); the callable
+/// it returns then runs on the new thread, before its function. For context
+/// a new thread should inherit: a tracing span, a logging context, a test's
+/// seed.
+///
+/// Hooks belong to the calling thread, and the threads it spawns inherit
+/// them (a child starts with its parent's hooks, and adds its own for its
+/// own children); threads not made by rthread start with none. They run
+/// newest first, the child sides in the same order. There is no removal.
+/// A spawn made inside a hook runs no hooks (no recursion), and its thread
+/// still inherits the spawner's hooks. builder::no_hooks() opts a thread
+/// out. hook may be called on several threads at once (those that
+/// inherited it): it must be safe to call concurrently, as Rust's Fn + Sync.
+///
+/// # Panics
+/// What a hook throws passes out of spawn / builder::spawn /
+/// spawn_scoped, and no thread is made; what its child side throws is that
+/// thread's panic (its function never runs).
+template <class F>
+void add_spawn_hook(F&& hook) {
+    using hook_type = std::decay_t<F>;
+    static_assert(std::is_invocable_v<const hook_type&, const rthread::thread&>,
+                  "a spawn hook is called as hook(const rthread::thread& child)");
+    using child_side = std::decay_t<std::invoke_result_t<const hook_type&, const rthread::thread&>>;
+    static_assert(std::is_invocable_v<child_side&>,
+                  "a spawn hook returns the callable that runs on the new thread");
+    detail::push_spawn_hook(
+        std::make_unique<detail::spawn_hook_of<hook_type>>(std::forward<F>(hook)));
 }
 
 } // namespace rthread

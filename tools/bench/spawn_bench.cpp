@@ -1,6 +1,6 @@
 // Spawn + join of an empty function (rthread::spawn, a named builder, a scope
-// with one thread), and of a function that panics, next to raw pthreads,
-// std::thread, boost::thread and std::async.
+// with one thread, with and without a spawn hook), and of a function that panics, next to raw
+// pthreads, std::thread, boost::thread and std::async.
 //
 // Each iteration makes one thread and waits for it: the figure is the whole
 // life of a thread as its spawner sees it. Baselines use their own default
@@ -48,6 +48,30 @@ void spawn_join_rthread_scope(benchmark::State& state) {
     }
 }
 BENCHMARK(spawn_join_rthread_scope)->Name("spawn_join/rthread_scope")->MeasureProcessCPUTime();
+
+// Spawn hooks (add_spawn_hook). Hooks stay with the thread that adds them,
+// so these rows run their loop on a thread of their own (made with
+// no_hooks), leaving the benchmark's main thread, and every other row,
+// without any: the first is the baseline of the second, and
+// rthread_spawn above is the cost with no hook registered anywhere.
+template <bool with_hook>
+void spawn_join_rthread_from_a_thread(benchmark::State& state) {
+    auto runner = rthread::builder{}.no_hooks().spawn([&state] {
+        if constexpr (with_hook) {
+            rthread::add_spawn_hook([](const rthread::thread&) { return [] {}; });
+        }
+        for (auto _ : state) {
+            rthread::spawn(empty_function).join();
+        }
+    });
+    runner.value().join().value();
+}
+BENCHMARK(spawn_join_rthread_from_a_thread<false>)
+    ->Name("spawn_join/rthread_spawn_from_a_thread_no_hook")
+    ->MeasureProcessCPUTime();
+BENCHMARK(spawn_join_rthread_from_a_thread<true>)
+    ->Name("spawn_join/rthread_spawn_from_a_thread_one_hook")
+    ->MeasureProcessCPUTime();
 
 void* pthread_empty(void*) {
     return nullptr;

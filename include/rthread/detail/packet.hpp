@@ -25,6 +25,7 @@
 #include <tuple>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace rthread {
 
@@ -117,19 +118,47 @@ public:
     std::optional<rthread::result<T>> value;
 };
 
+/// What a new thread does before its function, when it has anything to do:
+/// its affinity, the spawn hooks it inherits, the child sides of its
+/// spawner's hooks (spawn_hooks.cpp).
+class thread_start;
+/// On the new thread, inside its panic catch, before its function: runs
+/// start and destroys it. What it throws is the thread's panic.
+void begin_thread(thread_start* start);
+/// Destroys a start that never ran (the thread was not made).
+void discard_thread_start(thread_start* start) noexcept;
+
 /// The body of a spawned thread, owned by it; start_thread() takes it.
 class thread_main {
 public:
     thread_main() = default;
     thread_main(const thread_main&) = delete;
     thread_main& operator=(const thread_main&) = delete;
-    virtual ~thread_main() = default;
+    virtual ~thread_main() {
+        if (start != nullptr) {
+            discard_thread_start(start);
+        }
+    }
+
+    /// Set by start_thread() when the thread has something to do before
+    /// its function; owned by this object.
+    thread_start* start = nullptr;
 
     /// On the new thread: runs the user's function, stores its value or its
     /// panic, destroys the function and its arguments, lets go of the packet.
     virtual void run() noexcept = 0;
     /// On the new thread, last: after its local_key values were destroyed.
     virtual void exited() noexcept {}
+
+protected:
+    /// On the new thread, first inside the panic catch.
+    void begin() {
+        if (start != nullptr) {
+            begin_thread(std::exchange(start, nullptr));
+        }
+    }
+    /// On the new thread, right after its panic was stored.
+    virtual void panicked() noexcept {}
 };
 
 /// Calls fn(context); if it throws, reports the panic through the panic
@@ -158,6 +187,7 @@ public:
     void run() noexcept override {
         if (std::exception_ptr panic = invoke_catching(&task::call, this)) {
             packet_->value.emplace(boost::system::in_place_error, std::move(panic));
+            this->panicked();
         }
         // The captures die on the thread, before it counts as finished, as a
         // Rust closure's do.
@@ -168,6 +198,7 @@ public:
 private:
     static void call(void* self) {
         auto& me = *static_cast<task*>(self);
+        me.begin();
         auto invoke = [](auto&& f, auto&&... args) -> decltype(auto) {
             return std::invoke(std::forward<decltype(f)>(f), std::forward<decltype(args)>(args)...);
         };
@@ -222,14 +253,24 @@ struct started_thread {
     native_thread native;
 };
 
+/// A builder's configuration.
+struct spawn_options {
+    std::optional<std::string> name;
+    std::optional<std::size_t> stack_size;
+    std::optional<std::vector<std::size_t>> affinity;
+    bool no_hooks = false;
+};
+
 /// Makes a native thread through Boost.Thread that runs main: registers its
 /// handle, applies the name (rejecting an interior NUL with
-/// errc::invalid_argument) and the stack size (rounded up to the page size,
-/// raised to the platform minimum; one that cannot be had is an error).
-/// main is consumed either way.
-boost::system::result<started_thread> start_thread(const std::optional<std::string>& name,
-                                                   std::optional<std::size_t> stack_size,
-                                                   std::unique_ptr<thread_main> main) noexcept;
+/// errc::invalid_argument), the stack size (rounded up to the page size,
+/// raised to the platform minimum; one that cannot be had is an error) and
+/// the affinity (errc::invalid_argument for an empty list or a CPU outside
+/// the process's), runs the parent sides of the spawn hooks. main is
+/// consumed either way. Throws only what a hook's parent side throws (no
+/// thread is made then).
+boost::system::result<started_thread> start_thread(const spawn_options& options,
+                                                   std::unique_ptr<thread_main> main);
 
 } // namespace detail
 } // namespace rthread

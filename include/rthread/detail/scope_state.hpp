@@ -4,7 +4,8 @@
 //                      run, the packets nobody joined yet, the panics;
 //   scoped_packet<T> - a packet<T> that, when it dies holding a panic that
 //                      nobody joined, reports it to its scope;
-//   scoped_task<...> - a task<...> whose exited() tells the scope the thread
+//   scoped_task<...> - a task<...> that requests the scope's stop when it
+//                      panics, and whose exited() tells the scope the thread
 //                      has ended, after its local_key destructors.
 //
 // Lifetime: the scope_state is reference counted (the scope, every scoped
@@ -15,6 +16,7 @@
 #define RTHREAD_DETAIL_SCOPE_STATE_HPP
 
 #include <rthread/detail/packet.hpp>
+#include <rthread/detail/spawn_hooks.hpp>
 
 #include <boost/assert/source_location.hpp>
 
@@ -22,6 +24,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -87,12 +90,26 @@ public:
     /// nobody joined, for scope_panic.
     void delist(scope_member& m, std::exception_ptr panic) noexcept;
 
+    /// The stop (scope_handle::request_stop): the first request sets the
+    /// flag and runs the callbacks, in registration order, on the calling
+    /// thread; a callback that throws ends the process.
+    void request_stop() noexcept;
+    bool stop_requested() const noexcept {
+        // acquire: pairs with request_stop()'s release, so that what the
+        // requester did before (a panic stored) is seen with the flag.
+        return stop_requested_.load(std::memory_order_acquire);
+    }
+    /// Registers callback, or runs it at once on this thread if the stop was
+    /// already requested.
+    void on_stop(std::unique_ptr<once_callable> callback);
+
     /// The scope's end after f returned: waits until every thread has ended,
     /// destroys the results nobody joined, then throws rthread::scope_panic
     /// (at location) if a thread panicked and nobody joined it.
     void end(const boost::source_location& location);
-    /// The scope's end while f's exception passes: as end(), but the panics
-    /// are dropped (f's exception wins, as in Rust).
+    /// The scope's end while f's exception passes: requests the stop, then
+    /// as end(), but the panics are dropped (f's exception wins, as in
+    /// Rust).
     void end_quietly() noexcept;
 
 private:
@@ -103,6 +120,9 @@ private:
     // joined, in spawn order; lost is set when one could not be kept.
     std::vector<std::exception_ptr> settle(bool& lost) noexcept;
     void record(std::uint64_t spawn_index, std::exception_ptr panic) noexcept;
+
+    // At the end: destroys the stop callbacks that never ran.
+    void drop_stop_callbacks() noexcept;
 
     // Until every counted thread has ended (see scope.cpp).
     void wait_for_threads() noexcept;
@@ -117,6 +137,9 @@ private:
     scope_member* tail_ = nullptr;
     std::vector<std::pair<std::uint64_t, std::exception_ptr>> panics_;
     bool panic_lost_ = false;
+    std::vector<std::unique_ptr<once_callable>> stop_callbacks_;
+    // Written under mutex_, read without it.
+    std::atomic<bool> stop_requested_{false};
 };
 
 /// The result slot of one scoped thread.
@@ -169,6 +192,12 @@ public:
         if (scope_ != nullptr) {
             scope_->release(); // never started: builder::spawn_scoped uncounts it
         }
+    }
+
+    void panicked() noexcept override {
+        // As the panic is stored, before the thread counts as finished:
+        // whoever waits for it is told first (crossbeam-rs/crossbeam#196).
+        scope_->request_stop();
     }
 
     void exited() noexcept override {

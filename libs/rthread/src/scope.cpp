@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <new>
 #include <optional>
 
@@ -161,17 +163,78 @@ std::vector<std::exception_ptr> scope_state::settle(bool& lost) noexcept {
     }
 }
 
+namespace {
+
+void run_stop_callback(once_callable& callback) noexcept {
+    try {
+        callback.run();
+    } catch (...) {
+        // A stop that cannot be delivered would leave the scope waiting for
+        // threads nobody woke: end the process, as Rust ends it for a panic
+        // it cannot unwind from.
+        std::fputs("fatal runtime error: scope stop callback panicked, aborting\n", stderr);
+        std::fflush(stderr);
+        std::abort();
+    }
+}
+
+} // namespace
+
+void scope_state::request_stop() noexcept {
+    std::vector<std::unique_ptr<once_callable>> callbacks;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        // relaxed: mutex_ orders this with other requests and registrations.
+        if (stop_requested_.load(std::memory_order_relaxed)) {
+            return;
+        }
+        // release: pairs with stop_requested()'s acquire.
+        stop_requested_.store(true, std::memory_order_release);
+        callbacks.swap(stop_callbacks_);
+    }
+    // Outside the lock: a callback is user code, which may use the scope.
+    for (std::unique_ptr<once_callable>& callback : callbacks) {
+        run_stop_callback(*callback);
+        callback.reset();
+    }
+}
+
+void scope_state::on_stop(std::unique_ptr<once_callable> callback) {
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        // relaxed: mutex_ orders this with request_stop().
+        if (!stop_requested_.load(std::memory_order_relaxed)) {
+            stop_callbacks_.push_back(std::move(callback));
+            return;
+        }
+    }
+    run_stop_callback(*callback);
+}
+
+void scope_state::drop_stop_callbacks() noexcept {
+    std::vector<std::unique_ptr<once_callable>> callbacks;
+    {
+        std::lock_guard<std::mutex> lock(mutex_);
+        callbacks.swap(stop_callbacks_);
+    }
+    // Destroyed here, on the scope's caller, outside the lock, as the
+    // scope's end: not on whichever thread lets go of the state last.
+}
+
 void scope_state::end(const boost::source_location& location) {
     bool lost = false;
     std::vector<std::exception_ptr> payloads = settle(lost);
+    drop_stop_callbacks();
     if (!payloads.empty() || lost) {
         throw scope_panic(std::move(payloads), location);
     }
 }
 
 void scope_state::end_quietly() noexcept {
+    request_stop(); // the scope's body threw
     bool lost = false;
     settle(lost);
+    drop_stop_callbacks();
 }
 
 } // namespace detail

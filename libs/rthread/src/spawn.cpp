@@ -3,6 +3,7 @@
 #include "registry.hpp"
 #include "stack_overflow.hpp"
 #include "thread_locals.hpp"
+#include "thread_start.hpp"
 #include "yield_first.hpp"
 
 #include "sys/sys.hpp"
@@ -12,13 +13,16 @@
 #include <boost/context/stack_traits.hpp>
 #include <boost/thread/thread.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
+#include <new>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 namespace rthread::detail {
 
@@ -201,8 +205,40 @@ const sys::stack_bounds* stack_bounds_from_spawner(thread_record& record) noexce
     return record.stack.size != 0 ? &record.stack : nullptr;
 }
 
+// The affinity, before anything else runs on the thread (see
+// doc/design.md); a refusal becomes the thread's panic in begin_thread().
+void apply_affinity(thread_start* start) noexcept {
+    if (start != nullptr && start->affinity && !sys::set_current_thread_cpus(*start->affinity)) {
+        start->affinity_refused = true;
+    }
+}
+
+// errc::invalid_argument unless every CPU is one the process may use.
+std::optional<boost::system::error_code> check_affinity(std::vector<std::size_t>& cpus) noexcept {
+    using boost::system::errc::invalid_argument;
+    using boost::system::errc::not_enough_memory;
+    if (cpus.empty()) {
+        return make_error_code(invalid_argument);
+    }
+    try {
+        std::vector<std::size_t> allowed;
+        if (!sys::process_cpus(allowed)) {
+            return make_error_code(boost::system::errc::not_supported);
+        }
+        std::sort(cpus.begin(), cpus.end());
+        cpus.erase(std::unique(cpus.begin(), cpus.end()), cpus.end());
+        if (!std::includes(allowed.begin(), allowed.end(), cpus.begin(), cpus.end())) {
+            return make_error_code(invalid_argument);
+        }
+    } catch (const std::bad_alloc&) {
+        return make_error_code(not_enough_memory);
+    }
+    return std::nullopt;
+}
+
 // The first and last code every rthread-made thread runs.
 void run_thread(thread_record* record, thread_main* main, exit_notice* notice) noexcept {
+    apply_affinity(main->start);
     exit_notice_of_this_thread.notice = notice;
     adopt_as_current(record);
     watch_thread_stack(stack_bounds_from_spawner(*record)); // overflow: a report, not SIGSEGV
@@ -265,17 +301,29 @@ struct native_access {
     static void set(native_thread& n, native_thread::boost_thread* t) noexcept { n.thread_ = t; }
 };
 
-boost::system::result<started_thread> start_thread(const std::optional<std::string>& name,
-                                                   std::optional<std::size_t> stack_size,
-                                                   std::unique_ptr<thread_main> main) noexcept {
+boost::system::result<started_thread> start_thread(const spawn_options& options,
+                                                   std::unique_ptr<thread_main> main) {
     using boost::system::errc::invalid_argument;
     using boost::system::errc::not_enough_memory;
+    const std::optional<std::string>& name = options.name;
     if (name && name->find('\0') != std::string::npos) {
         return make_error_code(invalid_argument);
     }
-    const auto stack = usable_stack_size(stack_size ? *stack_size : default_stack_size());
+    const auto stack =
+        usable_stack_size(options.stack_size ? *options.stack_size : default_stack_size());
     if (!stack) {
         return make_error_code(not_enough_memory);
+    }
+    std::optional<std::vector<std::size_t>> affinity;
+    if (options.affinity) {
+        try {
+            affinity = options.affinity;
+        } catch (const std::bad_alloc&) {
+            return make_error_code(not_enough_memory);
+        }
+        if (auto bad = check_affinity(*affinity)) {
+            return *bad;
+        }
     }
     thread_record* record = nullptr;
     try {
@@ -285,6 +333,16 @@ boost::system::result<started_thread> start_thread(const std::optional<std::stri
     }
     retain(record); // the handle's reference; the thread adopts the first
     rthread::thread handle = thread_access::adopt(record);
+    try {
+        // The parent sides of the spawn hooks, on this thread, with the
+        // child's handle (Rust runs them at this point too: after the
+        // Thread is made, before the native thread).
+        main->start = prepare_thread_start(handle, std::move(affinity), options.no_hooks).release();
+    } catch (...) {
+        unlist(record);
+        release(record); // the reference the thread would have adopted
+        throw;
+    }
     try {
         boost::thread::attributes attributes;
         attributes.set_stack_size(*stack);

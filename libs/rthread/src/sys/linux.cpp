@@ -247,6 +247,46 @@ std::optional<std::size_t> cgroup_cpu_quota(const std::string& root) noexcept {
     return std::nullopt;
 }
 
+namespace {
+
+bool cpus_of_thread(pid_t tid, std::vector<std::size_t>& cpus) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (::sched_getaffinity(tid, sizeof(set), &set) != 0) {
+        return false;
+    }
+    cpus.clear();
+    for (std::size_t cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+        if (CPU_ISSET(cpu, &set)) {
+            cpus.push_back(cpu);
+        }
+    }
+    return true;
+}
+
+} // namespace
+
+bool process_cpus(std::vector<std::size_t>& cpus) {
+    // The main thread's tid is the pid; it may have ended (pthread_exit).
+    return cpus_of_thread(::getpid(), cpus) || cpus_of_thread(0, cpus);
+}
+
+bool current_thread_cpus(std::vector<std::size_t>& cpus) {
+    return cpus_of_thread(0, cpus);
+}
+
+bool set_current_thread_cpus(const std::vector<std::size_t>& cpus) noexcept {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    for (const std::size_t cpu : cpus) {
+        if (cpu >= CPU_SETSIZE) {
+            return false;
+        }
+        CPU_SET(cpu, &set);
+    }
+    return ::sched_setaffinity(0, sizeof(set), &set) == 0;
+}
+
 void at_fork(void (*prepare)(), void (*parent)(), void (*child)()) noexcept {
     ::pthread_atfork(prepare, parent, child);
 }

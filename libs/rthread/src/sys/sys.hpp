@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace rthread::sys {
 
@@ -55,6 +56,20 @@ std::optional<std::size_t> affinity_cpu_count() noexcept;
 /// quota of the process, in whole CPUs (at least 1), looking under root
 /// ("" in production; tests pass a fake tree). nullopt when none is set.
 std::optional<std::size_t> cgroup_cpu_quota(const std::string& root) noexcept;
+
+/// Affinity (builder::affinity, current_affinity). CPUs are the indices the
+/// OS numbers them by, lists are sorted.
+///
+/// The CPUs the process may run on: on Linux, where every thread has a mask
+/// of its own, the mask of the process's main thread (the one `taskset -p`
+/// reads and every thread inherits), else the calling thread's. False if
+/// unreadable.
+bool process_cpus(std::vector<std::size_t>& cpus);
+/// The CPUs the calling thread may run on. False if unreadable.
+bool current_thread_cpus(std::vector<std::size_t>& cpus);
+/// Restricts the calling thread to cpus (non-empty, each one process_cpus
+/// gave). False if the OS refused.
+bool set_current_thread_cpus(const std::vector<std::size_t>& cpus) noexcept;
 
 /// Runs prepare/parent/child around fork() (pthread_atfork).
 void at_fork(void (*prepare)(), void (*parent)(), void (*child)()) noexcept;

@@ -1,0 +1,74 @@
+// What add_spawn_hook (spawn.hpp) keeps: the type-erased hooks and the
+// callables their parent sides return. The list itself, its inheritance and
+// where the hooks run are in the library (spawn_hooks.cpp).
+#ifndef RTHREAD_DETAIL_SPAWN_HOOKS_HPP
+#define RTHREAD_DETAIL_SPAWN_HOOKS_HPP
+
+#include <rthread/thread.hpp>
+
+#include <memory>
+#include <type_traits>
+#include <utility>
+
+namespace rthread::detail {
+
+/// A callable run at most once and then destroyed, which may be move-only
+/// (C++17 has no std::move_only_function): a hook's child side, a scope's
+/// stop callback.
+class once_callable {
+public:
+    once_callable() = default;
+    once_callable(const once_callable&) = delete;
+    once_callable& operator=(const once_callable&) = delete;
+    virtual ~once_callable() = default;
+    virtual void run() = 0;
+};
+
+template <class F>
+class once_callable_of final : public once_callable {
+public:
+    template <class G>
+    explicit once_callable_of(G&& f) : f_(std::forward<G>(f)) {}
+    void run() override { f_(); }
+
+private:
+    F f_;
+};
+
+template <class F>
+std::unique_ptr<once_callable> make_once_callable(F&& f) {
+    return std::make_unique<once_callable_of<std::decay_t<F>>>(std::forward<F>(f));
+}
+
+/// One spawn hook. Shared, never changed after it is made, by the thread
+/// that added it and every thread that inherited it: call() may run on
+/// several spawning threads at once (Rust's hook is Fn + Sync).
+class spawn_hook {
+public:
+    spawn_hook() = default;
+    spawn_hook(const spawn_hook&) = delete;
+    spawn_hook& operator=(const spawn_hook&) = delete;
+    virtual ~spawn_hook() = default;
+    /// The parent side, on the spawning thread: gives the child side.
+    virtual std::unique_ptr<once_callable> call(const rthread::thread& child) const = 0;
+};
+
+template <class F>
+class spawn_hook_of final : public spawn_hook {
+public:
+    template <class G>
+    explicit spawn_hook_of(G&& f) : f_(std::forward<G>(f)) {}
+    std::unique_ptr<once_callable> call(const rthread::thread& child) const override {
+        return make_once_callable(f_(child));
+    }
+
+private:
+    F f_;
+};
+
+/// Puts hook first in the calling thread's list (spawn_hooks.cpp).
+void push_spawn_hook(std::unique_ptr<spawn_hook> hook);
+
+} // namespace rthread::detail
+
+#endif
