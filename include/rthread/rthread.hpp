@@ -8,6 +8,7 @@
 #include <rthread/local_key.hpp>
 #include <rthread/panic.hpp>
 #include <rthread/park.hpp>
+#include <rthread/parker.hpp>
 #include <rthread/scope.hpp>
 #include <rthread/scoped_key.hpp>
 #include <rthread/sleep.hpp>
