@@ -6,6 +6,7 @@
 
 #include <rthread/available_parallelism.hpp>
 #include <rthread/local_key.hpp>
+#include <rthread/mpsc.hpp>
 #include <rthread/panic.hpp>
 #include <rthread/park.hpp>
 #include <rthread/parker.hpp>
