@@ -12,12 +12,14 @@
 // it never allocates. Both insert with the strong guarantee: a move
 // constructor that throws leaves the queue as it was.
 //
-// Waiting: every blocked call registers its thread's channel parker under
-// the mutex and parks with the mutex released; whoever changes what it waits
-// for unparks it under the mutex. The parker's token saturates, so a wake-up
-// between the registration and the park is never lost; a stale one (left by
-// an earlier wait that timed out) is a spurious wake-up, which every wait
-// loop re-checks.
+// Waiting: the receiver parks on a parker of the channel's own (one
+// receiver, one parker); a blocked sender on its thread's channel parker.
+// Each registers under the mutex and parks with the mutex released; whoever
+// changes what it waits for wakes it, after unlocking where it can (a thread
+// woken under our mutex would only wake to wait for it). The parker's token
+// saturates, so a wake-up between the registration and the park is never
+// lost; a stale one (left for an earlier wait that timed out) is a spurious
+// wake-up, which every wait loop re-checks.
 // This header is private: mpsc.hpp includes it.
 #ifndef RTHREAD_DETAIL_MPSC_CHANNEL_HPP
 #define RTHREAD_DETAIL_MPSC_CHANNEL_HPP
@@ -43,7 +45,7 @@
 
 namespace rthread::detail {
 
-/// The parker a thread blocks on in any channel, and its unparker. One a
+/// The parker a sender blocks on in any channel, and its unparker. One a
 /// thread is enough: a thread waits on one channel at a time. Never the
 /// thread's own token.
 struct channel_parker {
@@ -53,14 +55,6 @@ struct channel_parker {
     static channel_parker& of_this_thread() {
         static thread_local channel_parker mine;
         return mine;
-    }
-    /// Parks until d (never(): until unparked); may return spuriously.
-    void park(deadline d) noexcept {
-        if (d.is_never()) {
-            parker.park();
-        } else {
-            parker.park_timeout(d.at - std::chrono::steady_clock::now().time_since_epoch());
-        }
     }
 };
 
@@ -216,7 +210,7 @@ public:
         }
         if (rendezvous && d.at == nanos::zero()) {
             // try_send: only a receiver already waiting takes it.
-            if (receiver_ == nullptr || !ring_.empty()) {
+            if (!receiver_waiting_ || !ring_.empty()) {
                 return fail(v, send_failure::full);
             }
         } else if (bound_ && !wait_for_room(lock, d)) {
@@ -229,12 +223,25 @@ public:
             ring_.push(std::move(v));
             ++pushed_;
         }
-        wake_receiver();
-        if (rendezvous && d.at != nanos::zero() && !wait_for_pickup(lock)) {
-            // The receiver went and left our value in the slot: hand it back.
-            // If that move throws, the value stays and dies with the channel.
-            pop_on_success<ring_queue<T>> taken(ring_);
-            return fail(ring_.front(), send_failure::disconnected);
+        if (rendezvous && d.at != nanos::zero()) {
+            wake_receiver();
+            if (!wait_for_pickup(lock)) {
+                // The receiver went and left our value in the slot: hand it
+                // back. If that move throws, the value stays and dies with
+                // the channel.
+                pop_on_success<ring_queue<T>> taken(ring_);
+                return fail(ring_.front(), send_failure::disconnected);
+            }
+            return R();
+        }
+        // Wake the receiver after unlocking, so that it does not wake only
+        // to wait for our mutex. Its parker is ours (we hold a reference).
+        // Cleared here, so that the sends until it runs again do not wake
+        // it again; it registers anew if it finds nothing.
+        const bool wake = std::exchange(receiver_waiting_, false);
+        lock.unlock();
+        if (wake) {
+            receiver_unparker_.unpark();
         }
         return R();
     }
@@ -257,35 +264,87 @@ public:
             if (d.at == nanos::zero() || d.has_passed()) {
                 return fail(recv_failure::empty);
             }
-            channel_parker& me = channel_parker::of_this_thread();
-            receiver_ = &me.unparker;
+            receiver_waiting_ = true;
             lock.unlock();
-            me.park(d);
+            park_until(receiver_parker_, d);
             lock.lock();
-            receiver_ = nullptr;
+            receiver_waiting_ = false;
         }
-        // Destroyed before lock: pops (and lets a sender on) under the mutex.
-        pop_on_success<channel_state> taken(*this);
+        // Pops once the value is moved out, then unlocks, then wakes.
+        take_guard taken(*this, lock);
         return R(boost::system::in_place_value, std::move(front()));
-    }
-
-    T& front() noexcept { return list_ ? list_->front() : ring_.front(); }
-    /// Takes the front value away (it was moved from) and lets a sender on.
-    void pop() noexcept {
-        if (list_) {
-            list_->pop_front();
-            return;
-        }
-        ring_.pop();
-        ++popped_;
-        if (handover_ != nullptr) {
-            handover_->unpark();
-        }
-        wake_one_sender();
     }
 
 private:
     ~channel_state() = default;
+
+    /// The senders a receive lets on, woken once the mutex is released:
+    /// copies of their unparkers, as a woken sender may leave at once.
+    struct wakeups {
+        std::optional<rthread::unparker> handover; // the rendezvous sender
+        std::optional<rthread::unparker> sender;   // one waiting for room
+        void run() const noexcept {
+            if (handover) {
+                handover->unpark();
+            }
+            if (sender) {
+                sender->unpark();
+            }
+        }
+    };
+
+    /// Pops the front value when the receive it guards ends without a new
+    /// exception (the value was moved out), then unlocks and wakes.
+    class take_guard {
+    public:
+        take_guard(channel_state& s, std::unique_lock<std::mutex>& lock) noexcept
+            : state_(s), lock_(lock) {}
+        take_guard(const take_guard&) = delete;
+        take_guard& operator=(const take_guard&) = delete;
+        ~take_guard() {
+            if (std::uncaught_exceptions() != exceptions_) {
+                return;
+            }
+            const wakeups w = state_.pop();
+            lock_.unlock();
+            w.run();
+        }
+
+    private:
+        channel_state& state_;
+        std::unique_lock<std::mutex>& lock_;
+        const int exceptions_ = std::uncaught_exceptions();
+    };
+
+    T& front() noexcept { return list_ ? list_->front() : ring_.front(); }
+
+    /// Takes the front value away (it was moved from); says whom to wake.
+    wakeups pop() noexcept {
+        wakeups w;
+        if (list_) {
+            list_->pop_front();
+            return w;
+        }
+        ring_.pop();
+        ++popped_;
+        if (handover_ != nullptr) {
+            w.handover.emplace(*handover_);
+        }
+        if (!waiters_.empty()) {
+            channel_waiter& next = waiters_.front();
+            waiters_.pop_front();
+            w.sender.emplace(*next.unparker);
+        }
+        return w;
+    }
+
+    static void park_until(rthread::parker& parker, deadline d) noexcept {
+        if (d.is_never()) {
+            parker.park();
+        } else {
+            parker.park_timeout(d.at - std::chrono::steady_clock::now().time_since_epoch());
+        }
+    }
 
     bool queue_empty() const noexcept { return list_ ? list_->empty() : ring_.empty(); }
 
@@ -308,7 +367,7 @@ private:
             self.unparker = &me.unparker;
             waiters_.push_back(self);
             lock.unlock();
-            me.park(d);
+            park_until(me.parker, d);
             lock.lock();
             if (self.is_linked()) {
                 waiters_.erase(waiters_.iterator_to(self));
@@ -329,7 +388,7 @@ private:
         handover_ = &me.unparker;
         while (popped_ <= mine && !receiver_gone_) {
             lock.unlock();
-            me.park(deadline::never());
+            me.parker.park();
             lock.lock();
         }
         // A sender let on by our pickup may already wait for its own.
@@ -340,8 +399,8 @@ private:
     }
 
     void wake_receiver() noexcept {
-        if (receiver_ != nullptr) {
-            receiver_->unpark();
+        if (std::exchange(receiver_waiting_, false)) {
+            receiver_unparker_.unpark();
         }
     }
     void wake_one_sender() noexcept {
@@ -363,6 +422,10 @@ private:
     std::atomic<std::size_t> refs_{2};    // the first sender and the receiver
     std::atomic<std::size_t> senders_{1}; // live sender handles
     std::mutex mutex_;
+    // The receiver waits on this one: one receiver, one parker, alive as
+    // long as the channel, so a sender may unpark it after unlocking.
+    rthread::parker receiver_parker_;
+    const rthread::unparker receiver_unparker_ = receiver_parker_.unparker();
     // Guarded by mutex_ from here on (the ring also by receiver_gone_, above).
     const std::optional<std::size_t> bound_;
     std::optional<std::deque<T>> list_; // unbounded
@@ -371,7 +434,7 @@ private:
     std::uint64_t popped_ = 0;          // bounded: values received so far
     bool senders_gone_ = false;
     bool receiver_gone_ = false;
-    const rthread::unparker* receiver_ = nullptr;    // the receiver, while it waits
+    bool receiver_waiting_ = false;                  // the receiver is parked on receiver_parker_
     const rthread::unparker* handover_ = nullptr;    // a rendezvous sender, till pickup
     boost::intrusive::list<channel_waiter> waiters_; // senders waiting for room
 };
