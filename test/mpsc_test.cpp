@@ -314,10 +314,8 @@ BOOST_AUTO_TEST_CASE(queued_values_die_with_the_last_end_whichever_it_is) {
         {
             auto tx_rx = mpsc::sync_channel<counted>(8);
             auto& tx = tx_rx.first;
-            auto& rx = tx_rx.second;
             auto utx_urx = mpsc::channel<counted>();
             auto& utx = utx_urx.first;
-            auto& urx = utx_urx.second;
             for (int i = 0; i < 5; ++i) {
                 if (bounded) {
                     tx.send(counted(i)).value();
@@ -428,13 +426,11 @@ BOOST_AUTO_TEST_CASE(oneshot_single_thread_recv_timeout) {
 
 BOOST_AUTO_TEST_CASE(recv_timeout_waits_at_least_its_duration) {
     auto tx_rx = mpsc::channel<int>();
-    auto& tx = tx_rx.first;
     auto& rx = tx_rx.second;
     const auto start = std::chrono::steady_clock::now();
     BOOST_TEST(rx.recv_timeout(2ms).error().kind == mpsc::recv_timeout_error::timeout);
     BOOST_TEST((std::chrono::steady_clock::now() - start >= 2ms));
     auto stx_srx = mpsc::sync_channel<int>(1);
-    auto& stx = stx_srx.first;
     auto& srx = stx_srx.second;
     const auto start2 = std::chrono::steady_clock::now();
     BOOST_TEST(srx.recv_until(start2 + 2ms).has_error());
@@ -662,6 +658,42 @@ BOOST_AUTO_TEST_CASE(a_throwing_move_leaves_the_channel_usable_and_the_value_in_
     BOOST_TEST(fragile::live.load() == 0);
 }
 
+namespace {
+// A value whose move throws when it was made to.
+struct picky {
+    int value;
+    bool throws;
+    picky(int v, bool t) : value(v), throws(t) {}
+    picky(picky&& other) : value(other.value), throws(other.throws) {
+        if (throws) {
+            throw std::runtime_error("move failed");
+        }
+    }
+};
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_woken_sender_whose_move_throws_lets_the_next_sender_on) {
+    // Whichever of the two blocked senders is woken first, the other must
+    // get the room: a throwing one passes its wake-up on.
+    for (int round = 0; round < 50; ++round) {
+        auto ch = mpsc::sync_channel<picky>(1);
+        ch.first.send(picky(1, false)).value();
+        auto thrower = rthread::spawn([tx = ch.first] {
+            try {
+                (void)tx.send(picky(2, true));
+            } catch (const std::runtime_error&) {
+                return true;
+            }
+            return false;
+        });
+        auto sender = rthread::spawn([tx = ch.first] { tx.send(picky(3, false)).value(); });
+        BOOST_TEST_REQUIRE(ch.second.recv().value().value == 1);
+        BOOST_TEST_REQUIRE(ch.second.recv().value().value == 3);
+        BOOST_TEST(thrower.join().value());
+        sender.join().value();
+    }
+}
+
 // ---- bounded and rendezvous channels (mpsc_sync.rs) ---------------------------------
 
 BOOST_AUTO_TEST_CASE(sync_smoke_and_try_send_full) {
@@ -800,12 +832,11 @@ BOOST_AUTO_TEST_CASE(a_bounded_channel_allocates_nothing_per_message) {
     }
     BOOST_TEST(allocations.load() == before);
     // The same with a producer thread that blocks while the channel is full.
-    // Its first blocking wait makes its thread's channel parker (once a
-    // thread, not a message): it waits once before the count starts.
+    // A sender's first blocking wait makes its thread's channel parker (once
+    // a thread, not a message): the producer makes it before the count.
     auto ready_tx_rx = mpsc::channel<int>();
     auto t = rthread::spawn([tx = tx, ready = std::move(ready_tx_rx.first)] {
-        auto idle = mpsc::channel<int>();
-        (void)idle.second.recv_timeout(1ms);
+        (void)rthread::detail::channel_parker::of_this_thread();
         ready.send(0).value();
         for (std::uint64_t i = 0; i < 10000; ++i) {
             tx.send(i).value();

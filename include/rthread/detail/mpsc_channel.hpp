@@ -49,8 +49,8 @@ namespace rthread::detail {
 /// thread is enough: a thread waits on one channel at a time. Never the
 /// thread's own token.
 struct channel_parker {
-    rthread::parker parker;
-    const rthread::unparker unparker = parker.unparker();
+    rthread::parker own;
+    const rthread::unparker waker = own.unparker();
 
     static channel_parker& of_this_thread() {
         static thread_local channel_parker mine;
@@ -220,7 +220,14 @@ public:
         if (list_) {
             list_->push_back(std::move(v));
         } else {
-            ring_.push(std::move(v));
+            try {
+                ring_.push(std::move(v));
+            } catch (...) {
+                // We may have been woken for this room: pass it on, or a
+                // sender still waiting would wait beside a free slot.
+                wake_one_sender();
+                throw;
+            }
             ++pushed_;
         }
         if (rendezvous && d.at != nanos::zero()) {
@@ -338,11 +345,11 @@ private:
         return w;
     }
 
-    static void park_until(rthread::parker& parker, deadline d) noexcept {
+    static void park_until(rthread::parker& p, deadline d) noexcept {
         if (d.is_never()) {
-            parker.park();
+            p.park();
         } else {
-            parker.park_timeout(d.at - std::chrono::steady_clock::now().time_since_epoch());
+            p.park_timeout(d.at - std::chrono::steady_clock::now().time_since_epoch());
         }
     }
 
@@ -364,10 +371,10 @@ private:
                 break;
             }
             channel_parker& me = channel_parker::of_this_thread();
-            self.unparker = &me.unparker;
+            self.unparker = &me.waker;
             waiters_.push_back(self);
             lock.unlock();
-            park_until(me.parker, d);
+            park_until(me.own, d);
             lock.lock();
             if (self.is_linked()) {
                 waiters_.erase(waiters_.iterator_to(self));
@@ -385,14 +392,14 @@ private:
     bool wait_for_pickup(std::unique_lock<std::mutex>& lock) {
         const std::uint64_t mine = pushed_ - 1;
         channel_parker& me = channel_parker::of_this_thread();
-        handover_ = &me.unparker;
+        handover_ = &me.waker;
         while (popped_ <= mine && !receiver_gone_) {
             lock.unlock();
-            me.parker.park();
+            me.own.park();
             lock.lock();
         }
         // A sender let on by our pickup may already wait for its own.
-        if (handover_ == &me.unparker) {
+        if (handover_ == &me.waker) {
             handover_ = nullptr;
         }
         return popped_ > mine;
