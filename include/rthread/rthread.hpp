@@ -7,8 +7,10 @@
 #include <rthread/affinity.hpp>
 #include <rthread/available_parallelism.hpp>
 #include <rthread/local_key.hpp>
+#include <rthread/mpsc.hpp>
 #include <rthread/panic.hpp>
 #include <rthread/park.hpp>
+#include <rthread/parker.hpp>
 #include <rthread/scope.hpp>
 #include <rthread/scoped_key.hpp>
 #include <rthread/sleep.hpp>

@@ -1,9 +1,10 @@
 // Parking: a ping-pong round trip between two threads, next to a raw futex
 // ping-pong (the floor), C++20 std::atomic::wait/notify_one,
 // std::binary_semaphore, std::mutex + std::condition_variable and
-// boost::mutex + boost::condition_variable; then the calls that must not
-// block: unpark with nobody parked, unpark of oneself then park,
-// park_timeout(0), an already-expired deadline, and yield_now.
+// boost::mutex + boost::condition_variable, and the same on a private
+// rthread::parker; then the calls that must not block: unpark with nobody
+// parked, unpark of oneself then park, park_timeout(0), an already-expired
+// deadline, and yield_now.
 //
 // One iteration of a ping-pong is a whole round trip: the benchmark thread
 // wakes its partner and waits until the partner wakes it back. Each side
@@ -236,6 +237,45 @@ void ping_pong_rthread(benchmark::State& state) {
 }
 BENCHMARK(ping_pong_rthread)->Name("ping_pong/rthread")->MeasureProcessCPUTime();
 
+// The same ping-pong on private parkers (parker.hpp): the thread token's
+// state machine, so the same cost within noise.
+void ping_pong_rthread_parker(benchmark::State& state) {
+    std::atomic<bool> ping{false};
+    std::atomic<bool> pong{false};
+    bool stopping = false;
+    rthread::parker mine;
+    rthread::parker theirs;
+    const rthread::unparker other = theirs.unparker();
+    auto partner = rthread::spawn([&, p = std::move(theirs), me = mine.unparker()]() mutable {
+        for (;;) {
+            // acquire: pairs with the release that set ping, for stopping.
+            while (!ping.load(std::memory_order_acquire)) {
+                p.park();
+            }
+            ping.store(false, std::memory_order_relaxed);
+            if (stopping) {
+                return;
+            }
+            // release: the reset of ping happens before the next ping.
+            pong.store(true, std::memory_order_release);
+            me.unpark();
+        }
+    });
+    for (auto _ : state) {
+        ping.store(true, std::memory_order_release);
+        other.unpark();
+        while (!pong.load(std::memory_order_acquire)) {
+            mine.park();
+        }
+        pong.store(false, std::memory_order_relaxed);
+    }
+    stopping = true;
+    ping.store(true, std::memory_order_release);
+    other.unpark();
+    partner.join().value();
+}
+BENCHMARK(ping_pong_rthread_parker)->Name("ping_pong/rthread_parker")->MeasureProcessCPUTime();
+
 // ---- calls that never block -----------------------------------------------
 
 // unpark with nobody parked, next to the one atomic exchange it is made of.
@@ -249,6 +289,33 @@ void unpark_no_waiter_rthread(benchmark::State& state) {
     rthread::park(); // the token it left
 }
 BENCHMARK(unpark_no_waiter_rthread)->Name("unpark_no_waiter/rthread")->MeasureProcessCPUTime();
+
+void unpark_no_waiter_rthread_parker(benchmark::State& state) {
+    rthread::parker p;
+    const rthread::unparker u = p.unparker();
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(u);
+        u.unpark();
+        benchmark::ClobberMemory();
+    }
+}
+BENCHMARK(unpark_no_waiter_rthread_parker)
+    ->Name("unpark_no_waiter/rthread_parker")
+    ->MeasureProcessCPUTime();
+
+void unpark_self_park_rthread_parker(benchmark::State& state) {
+    rthread::parker p;
+    const rthread::unparker u = p.unparker();
+    for (auto _ : state) {
+        benchmark::DoNotOptimize(u);
+        u.unpark();
+        p.park();
+        benchmark::ClobberMemory();
+    }
+}
+BENCHMARK(unpark_self_park_rthread_parker)
+    ->Name("unpark_self_park/rthread_parker")
+    ->MeasureProcessCPUTime();
 
 void unpark_no_waiter_exchange(benchmark::State& state) {
     std::atomic<std::int32_t> word{0};

@@ -51,7 +51,7 @@ for mode in $modes; do
     else
         run=()
     fi
-    for b in spawn_bench park_bench current_bench local_bench; do
+    for b in spawn_bench park_bench current_bench local_bench mpsc_bench; do
         [ -x "$bench_dir/$b" ] || continue
         echo "running $b ($mode)..." >&2
         "${run[@]}" "$bench_dir/$b" "${gbench_args[@]}" >"$out/$mode-$b.json"

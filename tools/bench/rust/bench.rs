@@ -9,11 +9,14 @@
 //!   rustc -C opt-level=3 --edition 2021 bench.rs
 //!
 //!   bench [--min-time S] [--reps N]   every timed case, one JSON object a line
+//!                                     (the channels' are in mpsc.rs)
 //!   bench scale N                     N parked threads with 64 KiB stacks
 //!   bench heap                        heap bytes a spawned thread allocates
 //!
 //! Names match the C++ binaries' ("<operation>/rust"), so the run script puts
 //! each beside rthread's.
+
+mod mpsc;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::{Cell, RefCell};
@@ -246,6 +249,7 @@ fn timed(options: &Options) {
     measure(options, "local_with_destructor/rust", || {
         black_box(WITH_DESTRUCTOR.with(|v| v.borrow().len()));
     });
+    mpsc::timed(options);
 }
 
 fn status_kib(key: &str) -> i64 {
