@@ -226,6 +226,7 @@ void finish_thread(thread_record* record, thread_main* main, bool exit_hook_set)
 // cleanups, then resets self), as Boost does for threads it did not make,
 // and marks the thread done.
 void tell_boost_the_thread_is_done() noexcept {
+#if defined(BOOST_THREAD_PLATFORM_PTHREAD) // the only platform with a forced unwind
     boost::detail::thread_data_base* const data = boost::detail::get_current_thread_data();
     if (data == nullptr) {
         return;
@@ -234,6 +235,7 @@ void tell_boost_the_thread_is_done() noexcept {
     const boost::lock_guard<boost::mutex> lock(data->data_mutex);
     data->done = true;
     data->done_condition.notify_all();
+#endif
 }
 
 // The first and last code every rthread-made thread runs.
