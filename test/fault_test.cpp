@@ -14,10 +14,13 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -178,6 +181,211 @@ RTHREAD_SCENARIO(spawn_with_impossible_default_stack) {
 BOOST_AUTO_TEST_CASE(spawn_throws_system_error_for_an_impossible_default_stack) {
     const auto child = test_support::run_scenario("spawn_with_impossible_default_stack",
                                                   {"RTHREAD_MIN_STACK=70368744177664"}); // 64 TiB
+    BOOST_TEST(child.exited, "signal " << child.signal << ": " << child.stderr_text);
+    BOOST_TEST(child.exit_code == 0, child.stderr_text);
+}
+
+// Issue 12, item 6: "anything but a whole number is ignored". strtoull took
+// "-1" (wrapping to the largest size: every default spawn then failed),
+// "+1" and leading spaces.
+RTHREAD_SCENARIO(spawn_with_a_malformed_rthread_min_stack) {
+    bound_the_scenario();
+    const auto stack_size = [] {
+        pthread_attr_t attr;
+        ::pthread_getattr_np(::pthread_self(), &attr);
+        std::size_t size = 0;
+        ::pthread_attr_getstacksize(&attr, &size);
+        ::pthread_attr_destroy(&attr);
+        return size;
+    };
+    try {
+        const std::size_t size = rthread::spawn(stack_size).join().value();
+        constexpr std::size_t two_mib = std::size_t{2} << 20;
+        RTHREAD_CHILD_CHECK(size >= two_mib);
+        RTHREAD_CHILD_CHECK(size < two_mib + (std::size_t{1} << 20));
+        std::printf("%zu\n", size);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "spawn failed: %s\n", e.what());
+        ++test_support::child_failures;
+    }
+    return test_support::child_failures;
+}
+
+BOOST_AUTO_TEST_CASE(a_malformed_rthread_min_stack_is_ignored) {
+    for (const char* env :
+         {"RTHREAD_MIN_STACK=-1", "RTHREAD_MIN_STACK=-4096", "RTHREAD_MIN_STACK=+1",
+          "RTHREAD_MIN_STACK= 65536", "RTHREAD_MIN_STACK=65536 ", "RTHREAD_MIN_STACK=0x10000",
+          "RTHREAD_MIN_STACK=99999999999999999999", "RTHREAD_MIN_STACK=", "RTHREAD_MIN_STACK=1k"}) {
+        const auto child =
+            test_support::run_scenario("spawn_with_a_malformed_rthread_min_stack", {env});
+        BOOST_TEST(child.exited, env << ": signal " << child.signal << ": " << child.stderr_text);
+        BOOST_TEST(child.exit_code == 0, env << ": " << child.stderr_text);
+    }
+}
+
+// ---- timed joins bounded by their deadline ----------------------------------
+
+namespace blocking_key {
+// Issue 12, item 4: after the exit notice Boost's join waited without
+// limit, so a pthread key destructor that slept 2 s made
+// try_join_for(10ms) return after 1.8 s. Here the destructor blocks until
+// the test lets it go (or 20 s pass: before the fix try_join_for returned
+// the thread's value then, instead of std::nullopt).
+std::mutex mutex;
+std::condition_variable changed;
+bool in_destructor = false;
+bool released = false;
+
+void block_until_released(void*) {
+    std::unique_lock<std::mutex> lock(mutex);
+    in_destructor = true;
+    changed.notify_all();
+    changed.wait_for(lock, 20s, [] { return released; });
+}
+
+pthread_key_t key() {
+    static const pthread_key_t k = [] {
+        pthread_key_t made{};
+        BOOST_TEST_REQUIRE(::pthread_key_create(&made, &block_until_released) == 0);
+        return made;
+    }();
+    return k;
+}
+
+rthread::join_handle<int> spawn_blocked_at_exit() {
+    (void)key();
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        in_destructor = false;
+        released = false;
+    }
+    auto h = rthread::spawn([] {
+        ::pthread_setspecific(key(), reinterpret_cast<void*>(1));
+        return 5;
+    });
+    std::unique_lock<std::mutex> lock(mutex);
+    changed.wait(lock, [] { return in_destructor; });
+    return h;
+}
+
+void release() {
+    std::lock_guard<std::mutex> lock(mutex);
+    released = true;
+    changed.notify_all();
+}
+} // namespace blocking_key
+
+BOOST_AUTO_TEST_CASE(try_join_for_is_bounded_by_a_blocking_pthread_key_destructor) {
+    auto h = blocking_key::spawn_blocked_at_exit();
+    BOOST_TEST(!h.try_join_for(10ms).has_value()); // the thread has not ended yet
+    BOOST_TEST(!h.try_join_for(0ms).has_value());
+    BOOST_TEST(h.joinable());
+    blocking_key::release();
+    BOOST_TEST(h.join().value() == 5);
+}
+
+BOOST_AUTO_TEST_CASE(try_join_until_is_bounded_by_a_blocking_pthread_key_destructor) {
+    auto h = blocking_key::spawn_blocked_at_exit();
+    BOOST_TEST(!h.try_join_until(clock_type::now() + 10ms).has_value());
+    blocking_key::release();
+    std::optional<rthread::result<int>> r;
+    while (!(r = h.try_join_for(1s))) {
+    }
+    BOOST_TEST(r->value() == 5);
+}
+
+// ---- pthread_exit() and pthread_cancel() on an rthread thread ----------------
+
+namespace forced_unwind {
+// Issue 12, item 7: the catch-all at the top of the thread swallowed
+// glibc's forced unwind (abi::__forced_unwind), and glibc then aborted the
+// process ("FATAL: exception not rethrown"). Now the thread ends as one
+// whose function returned: its stack is unwound (destructors run), its
+// local_key values are destroyed before join() returns, the panic hook is
+// not called, and join() gives thread_exit_payload().
+constexpr const char* ended_message =
+    "rthread: the thread ended through pthread_exit() or pthread_cancel()";
+
+std::atomic<int> unwound{0};
+std::atomic<int> values{0};
+std::atomic<int> hook_calls{0};
+
+struct on_the_stack {
+    ~on_the_stack() { unwound.fetch_add(1); }
+};
+struct value {
+    value() { values.fetch_add(1); }
+    value(const value&) = delete;
+    value& operator=(const value&) = delete;
+    ~value() { values.fetch_sub(1); }
+};
+RTHREAD_THREAD_LOCAL(value, VALUE, {});
+
+void check_ended_result(const rthread::result<int>& r) {
+    RTHREAD_CHILD_CHECK(!r.has_value());
+    if (!r.has_value()) {
+        RTHREAD_CHILD_CHECK(rthread::panic_message(r.error()) ==
+                            std::optional<std::string>(ended_message));
+    }
+    RTHREAD_CHILD_CHECK(values.load() == 0); // destroyed before join returned
+}
+} // namespace forced_unwind
+
+RTHREAD_SCENARIO(pthread_exit_and_cancel_on_rthread_threads) {
+    using namespace forced_unwind;
+    bound_the_scenario();
+    rthread::set_panic_hook([](const rthread::panic_info&) { hook_calls.fetch_add(1); });
+    const std::size_t live = rthread::threads().size();
+
+    auto exiting = rthread::spawn([]() -> int {
+        const on_the_stack guard;
+        VALUE.with([](value&) {});
+        ::pthread_exit(nullptr);
+    });
+    check_ended_result(exiting.join());
+    RTHREAD_CHILD_CHECK(unwound.load() == 1);
+
+    std::atomic<bool> started{false};
+    const rthread::thread main_thread = rthread::current();
+    auto cancelled = rthread::spawn([&]() -> int {
+        const on_the_stack guard;
+        VALUE.with([](value&) {});
+        started.store(true);
+        main_thread.unpark();
+        for (;;) {
+            ::pause(); // a cancellation point (rthread::sleep is none: it is noexcept)
+        }
+    });
+    while (!started.load()) {
+        rthread::park();
+    }
+    RTHREAD_CHILD_CHECK(::pthread_cancel(cancelled.native_handle()) == 0);
+    check_ended_result(cancelled.join());
+    RTHREAD_CHILD_CHECK(unwound.load() == 2);
+
+    // In a scope, an unjoined thread that ended so is reported as a scoped
+    // thread's panic, with that payload.
+    try {
+        rthread::scope([](rthread::scope_handle& s) { s.spawn([] { ::pthread_exit(nullptr); }); });
+        RTHREAD_CHILD_CHECK(!"scope should have thrown");
+    } catch (const rthread::scope_panic& e) {
+        RTHREAD_CHILD_CHECK(e.payloads().size() == 1);
+        RTHREAD_CHILD_CHECK(!e.payloads().empty() && rthread::panic_message(e.payloads()[0]) ==
+                                                         std::optional<std::string>(ended_message));
+    }
+
+    // A detached thread may end so too; the process goes on.
+    (void)rthread::spawn([] { ::pthread_exit(nullptr); });
+
+    RTHREAD_CHILD_CHECK(hook_calls.load() == 0); // not a panic
+    RTHREAD_CHILD_CHECK(rthread::spawn([] { return 6; }).join().value() == 6);
+    const std::size_t after = rthread::threads().size();
+    RTHREAD_CHILD_CHECK(after == live || after == live + 1); // + the detached one, still ending
+    return test_support::child_failures;
+}
+
+BOOST_AUTO_TEST_CASE(pthread_exit_and_pthread_cancel_end_the_thread_and_join_reports_it) {
+    const auto child = test_support::run_scenario("pthread_exit_and_cancel_on_rthread_threads");
     BOOST_TEST(child.exited, "signal " << child.signal << ": " << child.stderr_text);
     BOOST_TEST(child.exit_code == 0, child.stderr_text);
 }

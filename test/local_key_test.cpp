@@ -17,6 +17,8 @@
 
 #include <rthread/rthread.hpp>
 
+#include <boost/thread/tss.hpp>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -1016,6 +1018,102 @@ BOOST_AUTO_TEST_CASE(key_first_touched_by_a_cpp_thread_local_destructor_on_a_std
     t.join();
     BOOST_TEST(the_log().events() == expected({"cpp thread_local destroyed", "C"}),
                boost::test_tools::per_element());
+}
+
+namespace pthread_key_test {
+// Issue 12, item 3: a key first touched from a pthread key destructor (a
+// boost::thread_specific_ptr cleanup, say) ran after glibc's round of C++
+// thread_local destructors, so the teardown guard it registered never ran:
+// the value was made and never destroyed (LeakSanitizer saw it). Now such a
+// value is destroyed by the library's exit hook, or, where that hook has
+// already run on the thread, the key reads as destroyed (try_with fails).
+std::atomic<int> made{0};
+std::atomic<int> destroyed{0};
+std::atomic<int> refused{0};
+
+struct counted_value {
+    std::vector<int> payload = std::vector<int>(32, 1); // a leak LeakSanitizer sees
+    counted_value() { made.fetch_add(1); }
+    counted_value(const counted_value&) = delete;
+    counted_value& operator=(const counted_value&) = delete;
+    ~counted_value() { destroyed.fetch_add(1); }
+};
+RTHREAD_THREAD_LOCAL(counted_value, LATE, {});
+
+void touch_late_key(void*) {
+    if (!LATE.try_with([](counted_value&) {}).has_value()) {
+        refused.fetch_add(1);
+    }
+}
+
+// Made once; never deleted (threads of later cases may still use it).
+pthread_key_t key() {
+    static const pthread_key_t k = [] {
+        pthread_key_t made_key{};
+        BOOST_TEST_REQUIRE(::pthread_key_create(&made_key, &touch_late_key) == 0);
+        return made_key;
+    }();
+    return k;
+}
+
+void arm_on_this_thread() {
+    ::pthread_setspecific(key(), reinterpret_cast<void*>(1));
+}
+
+void reset() {
+    (void)key();
+    made = 0;
+    destroyed = 0;
+    refused = 0;
+}
+
+// Made and destroyed alike, or refused: never made and left behind.
+void check_nothing_left_behind() {
+    BOOST_TEST(made.load() == destroyed.load());
+    BOOST_TEST(made.load() + refused.load() == 1);
+}
+} // namespace pthread_key_test
+
+BOOST_AUTO_TEST_CASE(key_first_touched_by_a_pthread_key_destructor_on_an_rthread_is_not_leaked) {
+    using namespace pthread_key_test;
+    reset();
+    rthread::spawn(&arm_on_this_thread).join().value();
+    check_nothing_left_behind();
+}
+
+BOOST_AUTO_TEST_CASE(key_first_touched_by_a_pthread_key_destructor_on_a_std_thread_is_destroyed) {
+    using namespace pthread_key_test;
+    reset();
+    std::thread(&arm_on_this_thread).join();
+    check_nothing_left_behind();
+    BOOST_TEST(destroyed.load() == 1); // the thread had no handle: the value is made
+}
+
+BOOST_AUTO_TEST_CASE(key_first_touched_by_a_pthread_key_destructor_on_a_pthread_is_destroyed) {
+    using namespace pthread_key_test;
+    reset();
+    pthread_t t{};
+    BOOST_TEST_REQUIRE(::pthread_create(
+                           &t, nullptr,
+                           [](void*) -> void* {
+                               arm_on_this_thread();
+                               return nullptr;
+                           },
+                           nullptr) == 0);
+    ::pthread_join(t, nullptr);
+    check_nothing_left_behind();
+    BOOST_TEST(destroyed.load() == 1);
+}
+
+BOOST_AUTO_TEST_CASE(key_first_touched_by_a_thread_specific_ptr_cleanup_on_a_std_thread) {
+    using namespace pthread_key_test;
+    reset();
+    static boost::thread_specific_ptr<int> tsp([](int* p) {
+        touch_late_key(nullptr);
+        delete p;
+    });
+    std::thread([] { tsp.reset(new int(7)); }).join();
+    check_nothing_left_behind();
 }
 
 BOOST_AUTO_TEST_CASE(running_the_teardown_again_destroys_only_values_made_since) {

@@ -139,12 +139,12 @@ BOOST_AUTO_TEST_CASE(a_panic_ends_only_its_thread) {
 
 BOOST_AUTO_TEST_CASE(hook_sees_thread_message_location_and_panicking) {
     hook_recorder recorder;
-    rthread::builder{}
+    (void)rthread::builder{}
         .name("hooked")
         .spawn([] { RTHREAD_PANIC("with {}", "location"); })
         .value()
         .join();
-    rthread::spawn([] { throw 17; }).join();
+    (void)rthread::spawn([] { throw 17; }).join();
     std::lock_guard<std::mutex> lock(recorder.mutex);
     BOOST_REQUIRE(recorder.all.size() == 2u);
     BOOST_TEST(recorder.all[0].thread_name.value() == "hooked");
@@ -159,7 +159,7 @@ BOOST_AUTO_TEST_CASE(hook_sees_thread_message_location_and_panicking) {
 
 BOOST_AUTO_TEST_CASE(hook_message_names_unknown_types_demangled) {
     hook_recorder recorder;
-    rthread::spawn([] { throw custom_payload{1}; }).join();
+    (void)rthread::spawn([] { throw custom_payload{1}; }).join();
     std::lock_guard<std::mutex> lock(recorder.mutex);
     BOOST_REQUIRE(recorder.all.size() == 1u);
     BOOST_TEST(recorder.all[0].message ==
@@ -199,13 +199,13 @@ BOOST_AUTO_TEST_CASE(take_panic_hook_returns_the_hook_and_restores_the_default) 
 
 // The default hook writes Rust 1.9x's report to stderr.
 RTHREAD_SCENARIO(default_hook_reports) {
-    rthread::builder{}
+    (void)rthread::builder{}
         .name("reporter")
         .spawn([] { RTHREAD_PANIC("answer {}", 42); })
         .value()
         .join();
-    rthread::spawn([] { throw std::runtime_error("no location here"); }).join();
-    rthread::spawn([] { throw 3.5; }).join();
+    (void)rthread::spawn([] { throw std::runtime_error("no location here"); }).join();
+    (void)rthread::spawn([] { throw 3.5; }).join();
     return 0;
 }
 
@@ -232,7 +232,7 @@ BOOST_AUTO_TEST_CASE(default_hook_writes_rust_style_report_to_stderr) {
 
 RTHREAD_SCENARIO(throwing_hook) {
     rthread::set_panic_hook([](const rthread::panic_info&) { throw std::runtime_error("hook"); });
-    rthread::spawn([] { throw 1; }).join();
+    (void)rthread::spawn([] { throw 1; }).join();
     return 0; // not reached: the process aborts
 }
 
@@ -241,4 +241,82 @@ BOOST_AUTO_TEST_CASE(a_hook_that_throws_aborts_the_process) {
     BOOST_TEST(child.signal == SIGABRT);
     BOOST_TEST(child.stderr_text.find("thread panicked while processing panic. aborting.") !=
                std::string::npos);
+}
+
+// ---- panics where they happen (RTHREAD_PANIC reports at its site) ---------
+
+namespace {
+struct logs_on_unwind {
+    std::vector<std::string>& log;
+    ~logs_on_unwind() { log.push_back("destructor"); }
+};
+} // namespace
+
+BOOST_AUTO_TEST_CASE(rthread_panic_reports_before_unwinding) {
+    // Rust's panic!: the hook runs at the panic site, so a destructor's
+    // output comes after the report.
+    std::vector<std::string> log;
+    rthread::set_panic_hook([&log](const rthread::panic_info& info) {
+        log.push_back("hook: " + std::string(info.message()) +
+                      (rthread::panicking() ? ", panicking" : ""));
+    });
+    auto r = rthread::spawn([&log] {
+                 const logs_on_unwind guard{log};
+                 RTHREAD_PANIC("at the site {}", 1);
+             }).join();
+    (void)rthread::take_panic_hook();
+    BOOST_TEST(!r.has_value());
+    BOOST_TEST(log == (std::vector<std::string>{"hook: at the site 1, panicking", "destructor"}),
+               boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(a_panic_stopped_by_try_catch_is_still_reported_once) {
+    hook_recorder recorder;
+    try {
+        RTHREAD_PANIC("stopped {}", "here");
+    } catch (const rthread::panic_error& e) {
+        BOOST_TEST(std::string(e.what()) == "stopped here");
+    }
+    std::lock_guard<std::mutex> lock(recorder.mutex);
+    BOOST_TEST_REQUIRE(recorder.all.size() == 1u);
+    BOOST_TEST(recorder.all[0].message == "stopped here");
+    BOOST_TEST(recorder.all[0].location.has_value());
+    BOOST_TEST(recorder.all[0].panicking);
+}
+
+BOOST_AUTO_TEST_CASE(a_panic_that_leaves_the_thread_is_reported_once) {
+    hook_recorder recorder;
+    (void)rthread::spawn([] { RTHREAD_PANIC("once"); }).join();
+    (void)rthread::spawn([] { throw std::runtime_error("at the top"); }).join();
+    // A panic_error caught and thrown again (a copy) was reported already.
+    (void)rthread::spawn([] {
+        try {
+            RTHREAD_PANIC("caught and thrown again");
+        } catch (const rthread::panic_error& e) {
+            throw e;
+        }
+    }).join();
+    std::lock_guard<std::mutex> lock(recorder.mutex);
+    BOOST_TEST_REQUIRE(recorder.all.size() == 3u);
+    BOOST_TEST(recorder.all[0].message == "once");
+    BOOST_TEST(recorder.all[1].message == "at the top");
+    BOOST_TEST(recorder.all[2].message == "caught and thrown again");
+}
+
+BOOST_AUTO_TEST_CASE(catch_unwind_gives_the_value_or_the_exception) {
+    const rthread::result<int> value = rthread::catch_unwind([] { return 7; });
+    BOOST_TEST(value.value() == 7);
+    const rthread::result<void> nothing = rthread::catch_unwind([] {});
+    BOOST_TEST(nothing.has_value());
+    const rthread::result<int> thrown = rthread::catch_unwind([]() -> int { throw 42; });
+    BOOST_TEST_REQUIRE(!thrown.has_value());
+    BOOST_TEST(!rthread::panic_message(thrown.error()).has_value());
+    hook_recorder recorder;
+    const rthread::result<void> panicked =
+        rthread::catch_unwind([] { RTHREAD_PANIC("inside {}", "catch_unwind"); });
+    BOOST_TEST_REQUIRE(!panicked.has_value());
+    BOOST_TEST((rthread::panic_message(panicked.error()) ==
+                std::optional<std::string>("inside catch_unwind")));
+    std::lock_guard<std::mutex> lock(recorder.mutex);
+    BOOST_TEST(recorder.all.size() == 1u); // reported at its site, as Rust's
 }

@@ -293,7 +293,7 @@ BOOST_AUTO_TEST_CASE(joining_oneself_throws_instead_of_deadlocking) {
     rthread::join_handle<void> h = rthread::spawn([&] {
         rthread::join_handle<void>* self = where.get_future().get();
         try {
-            self->join();
+            (void)self->join();
             threw.set_value(false);
         } catch (const std::system_error& e) {
             threw.set_value(e.code() == std::errc::resource_deadlock_would_occur);
@@ -451,7 +451,7 @@ BOOST_AUTO_TEST_CASE(join_does_not_touch_the_joiners_park_token) {
 RTHREAD_SCENARIO(return_from_main_with_detached_threads) {
     static std::atomic<int> started{0};
     for (int i = 0; i < 4; ++i) {
-        rthread::builder{}.name("detached-" + std::to_string(i)).spawn([i] {
+        (void)rthread::builder{}.name("detached-" + std::to_string(i)).spawn([i] {
             started.fetch_add(1);
             for (;;) {
                 switch (i) {

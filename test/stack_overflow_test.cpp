@@ -230,7 +230,7 @@ RTHREAD_SCENARIO(protected_page_write_on_main_thread) {
 }
 
 RTHREAD_SCENARIO(protected_page_write_on_spawned_thread) {
-    rthread::spawn(&write_to_a_protected_page).join();
+    (void)rthread::spawn(&write_to_a_protected_page).join();
     return 0;
 }
 
@@ -242,7 +242,7 @@ RTHREAD_SCENARIO(sigsegv_sent_by_kill) {
 RTHREAD_SCENARIO(protected_page_write_with_a_handler_installed_before_ours) {
     install_users_handler();
     install_ours_on_top();
-    rthread::spawn(&write_to_a_protected_page).join();
+    (void)rthread::spawn(&write_to_a_protected_page).join();
     return 0;
 }
 
@@ -259,7 +259,7 @@ RTHREAD_SCENARIO(sigbus_past_the_end_of_a_file_mapping) {
     const int fd = ::mkstemp(path);
     ::unlink(path);
     void* page = ::mmap(nullptr, 4096, PROT_READ, MAP_SHARED, fd, 0); // the file is empty
-    rthread::spawn([page] { (void)*static_cast<volatile char*>(page); }).join();
+    (void)rthread::spawn([page] { (void)*static_cast<volatile char*>(page); }).join();
     return 0;
 }
 

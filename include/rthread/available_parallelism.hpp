@@ -15,7 +15,7 @@ namespace rthread {
 ///
 /// # Errors
 /// An error code only where nothing can be read.
-boost::system::result<std::size_t> available_parallelism() noexcept;
+[[nodiscard]] boost::system::result<std::size_t> available_parallelism() noexcept;
 
 } // namespace rthread
 

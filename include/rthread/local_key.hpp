@@ -146,7 +146,8 @@ public:
     /// initializer's exceptions and the recursion panic still pass through,
     /// as in Rust.) A reference result comes back as std::reference_wrapper.
     template <class F>
-    boost::system::result<detail::try_with_value_t<std::invoke_result_t<F, T&>>, access_error>
+    [[nodiscard]] boost::system::result<detail::try_with_value_t<std::invoke_result_t<F, T&>>,
+                                        access_error>
     try_with(F&& f) const {
         using R = std::invoke_result_t<F, T&>;
         using result_type = boost::system::result<detail::try_with_value_t<R>, access_error>;

@@ -2,13 +2,16 @@
 // and std::thread::panicking.
 //
 // A panic is any exception that leaves a thread's function: it ends that
-// thread only. The library catches it at the top of the thread, reports it
-// through the panic hook, and hands it to join() as the std::exception_ptr.
-// Exceptions of every type count, int and types not derived from
-// std::exception included.
+// thread only. The library catches it at the top of the thread and hands it
+// to join() as the std::exception_ptr. Exceptions of every type count, int
+// and types not derived from std::exception included. The panic hook
+// reports each panic once: RTHREAD_PANIC at the panic site, before
+// unwinding (as Rust's panic!), other exceptions when they leave the
+// thread's function (C++ has no hook at throw).
 #ifndef RTHREAD_PANIC_HPP
 #define RTHREAD_PANIC_HPP
 
+#include <rthread/detail/packet.hpp>
 #include <rthread/thread.hpp>
 
 #include <boost/assert/source_location.hpp>
@@ -21,6 +24,8 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 
 namespace rthread {
@@ -35,6 +40,7 @@ struct panic_backtrace;
 std::shared_ptr<const panic_backtrace> capture_panic_backtrace() noexcept;
 struct panic_error_access;
 struct panic_info_access;
+struct panic_site_access;
 } // namespace detail
 
 /// The exception RTHREAD_PANIC throws: what() is the formatted message and
@@ -50,22 +56,112 @@ public:
 
 private:
     friend struct detail::panic_error_access;
+    friend struct detail::panic_site_access;
 
     boost::source_location location_;
     std::shared_ptr<const detail::panic_backtrace> backtrace_;
+    bool reported_ = false; // by RTHREAD_PANIC, at its site
 };
 
 namespace detail {
-template <class... Args>
-[[noreturn]] void throw_panic(const boost::source_location& location,
-                              fmt::format_string<Args...> format, Args&&... args) {
-    throw panic_error(fmt::format(format, std::forward<Args>(args)...), location);
+/// Reports e through the panic hook, at the panic site, and marks it
+/// reported so that it is not reported again when it leaves the thread.
+void report_panic_at_site(panic_error& e) noexcept;
+
+/// Ends RTHREAD_PANIC's arguments (so that the macro always has one after
+/// the format, in C++17 as in C++20).
+struct end_of_panic_args {};
+
+/// How many arguments a format string uses: one per automatic field ("{}",
+/// "{:x}"), or the largest explicit index plus one ("{1}"); "{{" is text.
+/// fmt itself accepts extra arguments; RTHREAD_PANIC does not.
+constexpr std::size_t panic_format_arguments(fmt::string_view format) {
+    std::size_t automatic = 0;
+    std::size_t explicit_end = 0;
+    for (std::size_t i = 0; i < format.size(); ++i) {
+        if (format[i] != '{') {
+            continue;
+        }
+        if (i + 1 < format.size() && format[i + 1] == '{') {
+            ++i;
+            continue;
+        }
+        std::size_t j = i + 1;
+        if (j < format.size() && format[j] >= '0' && format[j] <= '9') {
+            std::size_t index = 0;
+            while (j < format.size() && format[j] >= '0' && format[j] <= '9') {
+                index = index * 10 + static_cast<std::size_t>(format[j] - '0');
+                ++j;
+            }
+            explicit_end = index + 1 > explicit_end ? index + 1 : explicit_end;
+        } else {
+            ++automatic;
+        }
+        while (j < format.size() && format[j] != '}') {
+            ++j;
+        }
+        i = j;
+    }
+    return automatic > explicit_end ? automatic : explicit_end;
+}
+
+template <class Format, class Tuple, std::size_t... I>
+[[noreturn]] void throw_formatted_panic(const boost::source_location& location,
+                                        const Format& format, Tuple&& args,
+                                        std::index_sequence<I...>) {
+    // A fresh Format(), not the parameter: the compile-time string's type
+    // carries the text, and fmt checks it in a constant expression (a
+    // consteval conversion in C++20), which a parameter is not.
+    (void)format;
+    static_assert(panic_format_arguments(Format()) == sizeof...(I),
+                  "RTHREAD_PANIC: the format string's fields and the arguments differ in number");
+    panic_error e(fmt::format(Format(), std::get<I>(std::forward<Tuple>(args))...), location);
+    report_panic_at_site(e);
+    throw e;
+}
+
+// format: a compile-time format string (FMT_STRING), checked against the
+// arguments at compile time in C++17 and C++20; args: the arguments, then
+// end_of_panic_args.
+template <class Format, class... ArgsThenEnd>
+[[noreturn]] void throw_panic(const boost::source_location& location, const Format& format,
+                              ArgsThenEnd&&... args_then_end) {
+    throw_formatted_panic(location, format,
+                          std::forward_as_tuple(std::forward<ArgsThenEnd>(args_then_end)...),
+                          std::make_index_sequence<sizeof...(ArgsThenEnd) - 1>{});
 }
 } // namespace detail
 
-/// Rust's panic!: RTHREAD_PANIC("x = {}", x) throws rthread::panic_error with
-/// the fmt-formatted message and the source location of the call.
-#define RTHREAD_PANIC(...) ::rthread::detail::throw_panic(BOOST_CURRENT_LOCATION, __VA_ARGS__)
+/// Rust's panic!: RTHREAD_PANIC("x = {}", x) reports through the panic hook,
+/// here, before unwinding, then throws rthread::panic_error with the
+/// fmt-formatted message and the source location of the call. The format
+/// must be a string literal, checked against the arguments at compile time
+/// (C++17 and C++20): RTHREAD_PANIC("{}", text) for a runtime string.
+#define RTHREAD_PANIC(...) RTHREAD_PANIC_SPLIT_(__VA_ARGS__, ::rthread::detail::end_of_panic_args{})
+#define RTHREAD_PANIC_SPLIT_(format, ...)                                                          \
+    ::rthread::detail::throw_panic(BOOST_CURRENT_LOCATION, FMT_STRING(format), __VA_ARGS__)
+
+/// Rust's std::panic::catch_unwind: calls f() and gives its value, or any
+/// exception it threw as the exception_ptr. (A panic raised by
+/// RTHREAD_PANIC inside was already reported, at its site.)
+template <class F>
+[[nodiscard]] result<std::invoke_result_t<F>> catch_unwind(F&& f) {
+    using R = std::invoke_result_t<F>;
+    try {
+        if constexpr (std::is_void_v<R>) {
+            std::invoke(std::forward<F>(f));
+            return {};
+        } else {
+            return result<R>(boost::system::in_place_value, std::invoke(std::forward<F>(f)));
+        }
+    } catch (...) {
+        std::exception_ptr caught = std::current_exception();
+        if (!caught) {
+            throw; // not a C++ exception (pthread_exit's forced unwind): it must go on
+        }
+        return result<R>(boost::system::in_place_error, std::move(caught));
+    }
+}
 
 /// The text of a panic payload, as Rust's downcast_ref::<&str>() /
 /// downcast_ref::<String>(): what() of a std::exception, the text of a thrown
@@ -109,9 +205,10 @@ private:
 
 using panic_hook = std::function<void(const panic_info&)>;
 
-/// Replaces the process-wide panic hook, called on the panicking thread for
-/// every panic. An empty hook restores the default. A hook that throws ends
-/// the process with "thread panicked while processing panic. aborting.".
+/// Replaces the process-wide panic hook, called on the panicking thread once
+/// for every panic (at the panic site for RTHREAD_PANIC, when it leaves the
+/// thread's function for other exceptions). An empty hook restores the default. A hook that throws
+/// ends the process with "thread panicked while processing panic. aborting.".
 void set_panic_hook(panic_hook hook);
 
 /// Returns the current hook (a callable that runs the default hook when no

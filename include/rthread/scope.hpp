@@ -84,7 +84,7 @@ public:
     /// moved-from or already-joined handle, and on a handle that outlived
     /// its scope (the scope took the result when it ended); with
     /// errc::resource_deadlock_would_occur when a thread joins itself.
-    result<T> join() {
+    [[nodiscard]] result<T> join() {
         if (!packet_) {
             detail::throw_invalid_join();
         }

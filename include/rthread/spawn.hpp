@@ -57,23 +57,28 @@ public:
     /// Throws std::system_error with errc::invalid_argument on an empty,
     /// moved-from or already-joined handle, and with
     /// errc::resource_deadlock_would_occur when a thread joins itself.
-    result<T> join() {
+    [[nodiscard]] result<T> join() {
         check_joinable();
         native_.join();
         return take();
     }
 
     /// As join(), but gives up after about d: std::nullopt then, with the
-    /// handle still joinable. Zero and negative durations only look.
+    /// handle still joinable. Zero and negative durations only look. The
+    /// deadline bounds everything the thread still runs, its pthread key
+    /// destructors included (on glibc; where the C library does not say
+    /// where a thread's id is kept, the part after the library's own exit
+    /// hook is not bounded).
     template <class Rep, class Period>
-    std::optional<result<T>> try_join_for(std::chrono::duration<Rep, Period> d) {
+    [[nodiscard]] std::optional<result<T>> try_join_for(std::chrono::duration<Rep, Period> d) {
         check_joinable();
         return try_join(detail::deadline::after(detail::to_nanos(d)));
     }
 
     /// As try_join_for(), until the time point t of any clock.
     template <class Clock, class Duration>
-    std::optional<result<T>> try_join_until(std::chrono::time_point<Clock, Duration> t) {
+    [[nodiscard]] std::optional<result<T>>
+    try_join_until(std::chrono::time_point<Clock, Duration> t) {
         check_joinable();
         return try_join(detail::deadline::after(detail::time_until(t)));
     }
@@ -194,7 +199,7 @@ public:
     /// affinity()). Exceptions from copying f or args, and from a spawn
     /// hook's parent side (no thread is made then), pass through.
     template <class F, class... Args>
-    boost::system::result<join_handle<detail::spawn_result_t<F, Args...>>>
+    [[nodiscard]] boost::system::result<join_handle<detail::spawn_result_t<F, Args...>>>
     spawn(F&& f, Args&&... args) const {
         using T = detail::spawn_result_t<F, Args...>;
         detail::slot_ptr<detail::packet<T>> slot(new (std::nothrow) detail::packet<T>());
@@ -216,7 +221,7 @@ public:
 
     /// As spawn(), for a thread of the scope s (see scope.hpp).
     template <class F, class... Args>
-    auto spawn_scoped(scope_handle& s, F&& f, Args&&... args) const;
+    [[nodiscard]] auto spawn_scoped(scope_handle& s, F&& f, Args&&... args) const;
 
 private:
     detail::spawn_options options_;

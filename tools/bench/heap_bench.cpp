@@ -119,7 +119,7 @@ void count_heap(benchmark::State& state, SpawnAndJoin spawn_and_join) {
 }
 
 void heap_rthread_spawn(benchmark::State& state) {
-    count_heap(state, [] { rthread::spawn(empty_function).join(); });
+    count_heap(state, [] { (void)rthread::spawn(empty_function).join(); });
 }
 BENCHMARK(heap_rthread_spawn)->Name("heap_per_thread/rthread_spawn");
 

@@ -27,7 +27,7 @@ void empty_function() {}
 
 void spawn_join_rthread_spawn(benchmark::State& state) {
     for (auto _ : state) {
-        rthread::spawn(empty_function).join();
+        (void)rthread::spawn(empty_function).join();
     }
 }
 BENCHMARK(spawn_join_rthread_spawn)->Name("spawn_join/rthread_spawn")->MeasureProcessCPUTime();
@@ -35,7 +35,7 @@ BENCHMARK(spawn_join_rthread_spawn)->Name("spawn_join/rthread_spawn")->MeasurePr
 void spawn_join_rthread_builder_named(benchmark::State& state) {
     const rthread::builder named = rthread::builder{}.name("bench-worker");
     for (auto _ : state) {
-        named.spawn(empty_function).value().join();
+        (void)named.spawn(empty_function).value().join();
     }
 }
 BENCHMARK(spawn_join_rthread_builder_named)

@@ -146,7 +146,10 @@ public:
 
     /// On the new thread: runs the user's function, stores its value or its
     /// panic, destroys the function and its arguments, lets go of the packet.
-    virtual void run() noexcept = 0;
+    /// Throws only the C library's forced unwind (pthread_exit or
+    /// pthread_cancel in the function), which must go on: the packet then
+    /// holds thread_exit_payload().
+    virtual void run() = 0;
     /// On the new thread, last: after its local_key values were destroyed.
     virtual void exited() noexcept {}
 
@@ -162,8 +165,15 @@ protected:
 };
 
 /// Calls fn(context); if it throws, reports the panic through the panic
-/// hook and returns it, else returns an empty pointer.
-std::exception_ptr invoke_catching(void (*fn)(void*), void* context) noexcept;
+/// hook and returns it, else returns an empty pointer. The C library's
+/// forced unwind (pthread_exit, pthread_cancel) is not a panic: it goes on
+/// (glibc ends the process when it is stopped).
+std::exception_ptr invoke_catching(void (*fn)(void*), void* context);
+
+/// What join() gives for a thread that ended through pthread_exit() or
+/// pthread_cancel(): a std::runtime_error, made once at program start
+/// (it is needed where nothing may fail).
+const std::exception_ptr& thread_exit_payload() noexcept;
 
 template <class F, class... Args>
 using spawn_result_t = std::decay_t<std::invoke_result_t<std::decay_t<F>, std::decay_t<Args>...>>;
@@ -184,18 +194,28 @@ public:
         }
     }
 
-    void run() noexcept override {
-        if (std::exception_ptr panic = invoke_catching(&task::call, this)) {
-            packet_->value.emplace(boost::system::in_place_error, std::move(panic));
-            this->panicked();
+    void run() override {
+        try {
+            if (std::exception_ptr panic = invoke_catching(&task::call, this)) {
+                packet_->value.emplace(boost::system::in_place_error, std::move(panic));
+                this->panicked();
+            }
+        } catch (...) { // only the forced unwind of pthread_exit or pthread_cancel
+            packet_->value.emplace(boost::system::in_place_error, thread_exit_payload());
+            finish();
+            throw;
         }
+        finish();
+    }
+
+private:
+    void finish() noexcept {
         // The captures die on the thread, before it counts as finished, as a
         // Rust closure's do.
         call_.reset();
         std::exchange(packet_, nullptr)->release();
     }
 
-private:
     static void call(void* self) {
         auto& me = *static_cast<task*>(self);
         me.begin();

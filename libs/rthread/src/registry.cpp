@@ -6,6 +6,7 @@
 // runs its static destructors after main returns; libc++ leaks its TLS key
 // for the same reason.
 #include "registry.hpp"
+#include "thread_locals.hpp"
 
 #include "sys/sys.hpp"
 
@@ -136,12 +137,18 @@ private:
 };
 
 // Runs after the thread's C++ thread_local destructors (a pthread key
-// destructor): unlists the thread and lets go of its own reference. A
-// current() call after this (from a later key destructor) registers the
-// thread again under the same id, and this runs again.
+// destructor): destroys the thread's local_key values for the last time
+// (they may still use current()), unlists the thread, raises its last words
+// and lets go of its own reference. A current() call after this (from a
+// later key destructor) registers the thread again under the same id, and
+// this runs again.
 void on_thread_exit(void* value) {
     auto* r = static_cast<thread_record*>(value);
+    finish_thread_locals();
     registry::get().unlist(r);
+    if (void (*words)(void*) = std::exchange(r->last_words, nullptr)) {
+        words(r->last_words_context);
+    }
     std::size_t spare = 0;
     if (current_thread == r) {
         current_thread = nullptr;
@@ -150,10 +157,10 @@ void on_thread_exit(void* value) {
     release(r, spare + 1); // the thread's own reference and its reserve
 }
 
-void make_current(thread_record* r) noexcept {
+bool make_current(thread_record* r) noexcept {
     current_thread = r;
     current_thread_id = r->id;
-    sys::set_thread_exit_value(&on_thread_exit, r);
+    return sys::set_thread_exit_value(&on_thread_exit, r);
 }
 
 } // namespace
@@ -193,7 +200,19 @@ thread_inner* init_current() {
         r = new thread_record(id, std::move(name));
     }
     reg.list(r);
-    make_current(r);
+    if (!make_current(r)) {
+        // Without its exit hook the record would stay listed (and
+        // allocated) after the thread ended: no handle, as when the record
+        // itself could not be had.
+        current_thread = nullptr;
+        reg.unlist(r);
+        if (first_main) {
+            r->~thread_record();
+        } else {
+            delete r;
+        }
+        throw std::bad_alloc();
+    }
     return r;
 }
 
@@ -204,8 +223,12 @@ thread_record* make_spawned_record(std::optional<std::string> name) {
     return r;
 }
 
-void adopt_as_current(thread_record* record) noexcept {
-    make_current(record);
+bool adopt_as_current(thread_record* record) noexcept {
+    return make_current(record);
+}
+
+void run_exit_hook(thread_record* record) noexcept {
+    on_thread_exit(record);
 }
 
 void unlist(thread_record* record) noexcept {

@@ -33,6 +33,12 @@ struct thread_record final : thread_inner {
     // it (stack_claim_state); its release/acquire publishes stack.
     sys::stack_bounds stack;
     std::atomic<std::uint8_t> stack_claim{0};
+    // Run once, on the thread, by its exit hook (after its local_key values
+    // were destroyed, before its own reference is released): a spawned
+    // thread's exit notice (spawn.cpp). Set on the thread before it is
+    // adopted; only the thread touches them.
+    void (*last_words)(void*) = nullptr;
+    void* last_words_context = nullptr;
     // The live list (guarded by the registry's mutex).
     thread_record* prev = nullptr;
     thread_record* next = nullptr;
@@ -48,8 +54,14 @@ inline thread_record& record_of(thread_inner* inner) noexcept {
 thread_record* make_spawned_record(std::optional<std::string> name);
 
 /// On a new rthread-made thread: makes record (and its one reference) the
-/// calling thread's own, released when the thread ends.
-void adopt_as_current(thread_record* record) noexcept;
+/// calling thread's own, released by the thread's exit hook when it ends.
+/// False when the exit hook could not be registered (the C library had no
+/// memory for it): the thread must then call run_exit_hook() itself, last.
+[[nodiscard]] bool adopt_as_current(thread_record* record) noexcept;
+
+/// What the thread's exit hook does, run by the thread itself: for a
+/// thread whose hook could not be registered.
+void run_exit_hook(thread_record* record) noexcept;
 
 /// Removes a record from the live list (a spawn that failed).
 void unlist(thread_record* record) noexcept;
@@ -58,6 +70,12 @@ void unlist(thread_record* record) noexcept;
 inline thread_record& current_record() {
     thread_inner* inner = current_thread;
     return record_of(inner != nullptr ? inner : init_current());
+}
+
+/// Makes sure the calling thread's exit hook will run (registering the
+/// thread if it has no handle yet). Throws std::bad_alloc.
+inline void ensure_exit_hook() {
+    (void)current_record();
 }
 
 /// For tests of id exhaustion only: the next id to hand out.

@@ -15,7 +15,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
@@ -35,19 +34,22 @@ namespace {
 // sleeps, is woken again by the unlock, then waits once more in pthread_join:
 // five to seven context switches a join, where pthread_join alone costs one
 // or two, and more the longer the thread ran (a thread that panics runs long
-// enough to pay all of them). The thread raises this notice instead from a
-// C++ thread_local destructor, which glibc runs after Boost.Thread's last
-// words: a joiner that waited for it finds Boost's join with nothing left to
-// wait for but the thread's exit, as a plain pthread_join would. Boost's join
-// still follows, always: it is what makes join() return after the thread
-// ended; the notice only decides when to start it.
+// enough to pay all of them). The thread raises this notice instead from the
+// library's exit hook (registry.cpp, a pthread key destructor), which glibc
+// runs after Boost.Thread's last words and after every C++ thread_local
+// destructor: a joiner that waited for it finds Boost's join with nothing
+// left to wait for but the thread's exit, as a plain pthread_join would.
+// Boost's join still follows, always: it is what makes join() return after
+// the thread ended; the notice only decides when to start it. (A C++
+// thread_local would do as well, but registering its destructor allocates,
+// and glibc ends the process when that fails.)
 class exit_notice {
 public:
     exit_notice() = default;
     exit_notice(const exit_notice&) = delete;
     exit_notice& operator=(const exit_notice&) = delete;
 
-    /// On the thread, from its thread_local destructor.
+    /// On the thread, from its exit hook.
     void raise() noexcept {
         // relaxed: the notice publishes nothing; the thread's writes reach
         // the joiner through the pthread_join in Boost's join, which follows.
@@ -99,20 +101,11 @@ private:
     std::atomic<std::uint32_t> refs_{2};
 };
 
-// The thread's side of its exit_notice. Set first thing on the thread, so
-// that its destructor, registered then, runs after every C++ thread_local
-// destructor registered later (the user's included).
-struct exit_notice_raiser {
-    exit_notice* notice = nullptr;
-
-    ~exit_notice_raiser() {
-        if (notice != nullptr) {
-            notice->raise();
-            notice->release();
-        }
-    }
-};
-thread_local exit_notice_raiser exit_notice_of_this_thread;
+// The thread's side of its exit_notice: its record's last words.
+void raise_exit_notice(void* notice) noexcept {
+    static_cast<exit_notice*>(notice)->raise();
+    static_cast<exit_notice*>(notice)->release();
+}
 
 constexpr std::size_t default_stack = std::size_t{2} << 20; // 2 MiB, as Rust's
 
@@ -126,13 +119,21 @@ std::size_t default_stack_size() {
         if (text == nullptr || *text == '\0') {
             return default_stack;
         }
-        char* end = nullptr;
-        errno = 0;
-        const unsigned long long value = std::strtoull(text, &end, 10);
-        if (errno != 0 || *end != '\0' || value > std::numeric_limits<std::size_t>::max()) {
-            return default_stack;
+        // Digits only: strtoull would also take a sign ("-1" wraps to the
+        // largest value, after which every default spawn fails), leading
+        // spaces and "+".
+        std::size_t value = 0;
+        for (const char* c = text; *c != '\0'; ++c) {
+            if (*c < '0' || *c > '9') {
+                return default_stack;
+            }
+            const auto digit = static_cast<std::size_t>(*c - '0');
+            if (value > (std::numeric_limits<std::size_t>::max() - digit) / 10) {
+                return default_stack; // too large to be a size
+            }
+            value = value * 10 + digit;
         }
-        return static_cast<std::size_t>(value);
+        return value;
     }();
     return size;
 }
@@ -236,21 +237,69 @@ std::optional<boost::system::error_code> check_affinity(std::vector<std::size_t>
     return std::nullopt;
 }
 
-// The first and last code every rthread-made thread runs.
-void run_thread(thread_record* record, thread_main* main, exit_notice* notice) noexcept {
-    apply_affinity(main->start);
-    exit_notice_of_this_thread.notice = notice;
-    adopt_as_current(record);
-    watch_thread_stack(stack_bounds_from_spawner(*record)); // overflow: a report, not SIGSEGV
-    if (record->name) {
-        sys::set_current_thread_name(os_thread_name(*record->name).c_str());
-    }
-    main->run();
+// What a thread does after its function, however that ended.
+void finish_thread(thread_record* record, thread_main* main, bool exit_hook_set) noexcept {
     // Before exited(): join() and scope() are ordered after these (Rust's
     // join_orders_after_tls_destructors; rust-lang/rust#116179 for scope).
     run_thread_local_destructors();
     main->exited();
     delete main;
+    if (!exit_hook_set) {
+        // The C library could not record the exit hook: run it now, or the
+        // record would stay listed in threads() and the notice unraised.
+        run_exit_hook(record);
+    }
+}
+
+// Boost.Thread's side of a thread that ends through pthread_exit() or
+// pthread_cancel(). Its trampoline (thread_proxy) catches no forced unwind,
+// so it would never mark the thread done and its join would wait forever.
+// This does what the trampoline does after the function, through the
+// members Boost.Thread's pthread thread_data_base makes public: it keeps
+// the thread's data alive until Boost's own pthread key destructor
+// (tls_destructor, which runs the thread's boost::thread_specific_ptr
+// cleanups, then resets self), as Boost does for threads it did not make,
+// and marks the thread done.
+void tell_boost_the_thread_is_done() noexcept {
+#if defined(BOOST_THREAD_PLATFORM_PTHREAD) // the only platform with a forced unwind
+    boost::detail::thread_data_base* const data = boost::detail::get_current_thread_data();
+    if (data == nullptr) {
+        return;
+    }
+    data->self = data->shared_from_this();
+    const boost::lock_guard<boost::mutex> lock(data->data_mutex);
+    data->done = true;
+    data->done_condition.notify_all();
+#endif
+}
+
+// The first and last code every rthread-made thread runs.
+void run_thread(thread_record* record, thread_main* main, exit_notice* notice) {
+    apply_affinity(main->start);
+    record->last_words = &raise_exit_notice;
+    record->last_words_context = notice;
+    const bool exit_hook_set = adopt_as_current(record);
+    watch_thread_stack(stack_bounds_from_spawner(*record)); // overflow: a report, not SIGSEGV
+    if (record->name) {
+        sys::set_current_thread_name(os_thread_name(*record->name).c_str());
+    }
+    try {
+        main->run();
+    } catch (...) {
+        // Only the forced unwind of pthread_exit() or pthread_cancel() in the
+        // function (main->run() catches every exception): the thread ends
+        // as one whose function returned, with thread_exit_payload() as its
+        // result, and the unwind goes on to end it (glibc aborts the
+        // process if it is stopped).
+        finish_thread(record, main, exit_hook_set);
+        tell_boost_the_thread_is_done();
+        throw;
+    }
+    // A cancellation that comes after the function returned is not acted on:
+    // what is left (local_key destructors, the panic hook's report of a
+    // panic in one) must not be cut short.
+    sys::ignore_cancellation();
+    finish_thread(record, main, exit_hook_set);
 }
 
 // What Boost.Thread runs; raw pointers so that a failed start leaves their
@@ -259,7 +308,7 @@ struct entry {
     thread_record* record;
     thread_main* main;
     exit_notice* notice;
-    void operator()() const noexcept { run_thread(record, main, notice); }
+    void operator()() const { run_thread(record, main, notice); }
 };
 
 } // namespace
@@ -378,9 +427,14 @@ bool native_thread::join_until(deadline d) {
     if (!thread_->is_current() && !thread_->notice->wait(d)) {
         return false;
     }
-    // Past the notice the thread has nothing left to run but its exit (and
-    // pthread key destructors), which Boost's join waits for unbounded, as
-    // its timed join did after the thread's function.
+    // Past the notice the thread may still run pthread key destructors
+    // (glibc runs others after ours, and a user's may block), which Boost's
+    // join waits for unbounded, as its timed join does after the thread's
+    // function: a bounded join waits for the thread's end itself first.
+    if (!d.is_never() && !thread_->is_current() &&
+        !sys::wait_thread_exit(thread_->thread.native_handle(), d.at.count())) {
+        return false;
+    }
     try {
         thread_->thread.join();
     } catch (const boost::system::system_error& e) {

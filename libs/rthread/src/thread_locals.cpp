@@ -1,26 +1,44 @@
 // The per-thread destructor table of local_key values.
 //
 // Lifecycle of a thread's table:
-//   1. Made on the thread's first local_key value. Making it also touches a
-//      C++ thread_local teardown_guard, so that the C++ runtime calls us back
-//      when the thread ends: on every kind of thread (rthread-made,
-//      std::thread, pthread_create) and on the main thread inside exit()
-//      (glibc runs thread_local destructors there before atexit handlers and
-//      static destructors, so our values go before any library or user static).
+//   1. Made on the thread's first local_key value. The final teardown that
+//      will destroy what is left is already armed:
+//      - on every thread but the main one (rthread-made, std::thread,
+//        pthread_create), the library's exit hook (registry.cpp, a pthread
+//        key destructor), registering the thread if it had no handle yet.
+//        glibc runs it after every C++ thread_local destructor, and again
+//        after the other pthread key destructors when one of them touches a
+//        key first (a boost::thread_specific_ptr cleanup on a std::thread).
+//        A C++ thread_local guard would not do: one registered that late is
+//        never destroyed (and glibc's record of it leaks), and registering
+//        one allocates where glibc ends the process on failure ("failed to
+//        register TLS destructor: out of memory"). Such a thread calling
+//        exit() runs no pthread key destructor: an atexit handler, registered
+//        at the first such table, destroys the values of the thread that
+//        calls exit();
+//      - on the main thread, which ends inside exit(), a C++ thread_local
+//        guard: glibc runs the calling thread's thread_local destructors
+//        there before atexit handlers and static destructors, so our values
+//        go before any library or user static. It is armed at program
+//        start, while memory is there.
 //   2. rthread-made threads run the teardown explicitly after their function
 //      returns and before they count as ended (spawn.cpp), so join() and
 //      scope() are ordered after it.
-//   3. The guard's destructor runs the teardown again (finding nothing, or
-//      values made since by other thread_local destructors), then frees the
-//      table and marks the thread finished: from then on every key reads as
-//      destroyed on it. Rust allows this ("may panic if the destructor has
-//      previously been run for this thread"); the alternative, remaking
-//      values nobody would destroy, would leak them.
+//   3. The final teardown (the exit hook, or the main thread's guard) runs it
+//      again (finding nothing, or values made since by thread_local or key
+//      destructors), then frees the table and marks the thread finished:
+//      from then on every key reads as destroyed on it. Rust allows this
+//      ("may panic if the destructor has previously been run for this
+//      thread"); the alternative, remaking values nobody would destroy,
+//      would leak them.
 //
-// The registry releases the thread's handle from a pthread key destructor,
-// which glibc runs after every C++ thread_local destructor: current() and
-// park/unpark keep working inside the values' destructors.
+// The exit hook releases the thread's handle only after the teardown:
+// current() and park/unpark keep working inside the values' destructors.
 #include "thread_locals.hpp"
+
+#include "registry.hpp"
+
+#include "sys/sys.hpp"
 
 #include <rthread/detail/packet.hpp>
 
@@ -117,32 +135,47 @@ thread_local destructor_table* table = nullptr;
 // Set once the thread's final teardown is over.
 thread_local bool finished = false;
 
-// A C++ thread_local whose destructor is the thread's final teardown. It is
-// touched (and so constructed, which registers the destructor with the C++
-// runtime) when the table is made, during the thread's life or, if the first
-// value is made by another thread_local destructor, during its teardown
-// (glibc then runs the new registration in the same round).
-struct teardown_guard {
-    teardown_guard() noexcept {}
-    teardown_guard(const teardown_guard&) = delete;
-    teardown_guard& operator=(const teardown_guard&) = delete;
-    ~teardown_guard() {
-        if (table != nullptr) {
-            table->destroy_all();
-            delete table;
-            table = nullptr;
-        }
-        finished = true;
-    }
+// The main thread's final teardown, from a C++ thread_local destructor.
+// Touching it (and so constructing it) registers the destructor with the
+// C++ runtime.
+struct main_thread_teardown {
+    main_thread_teardown() noexcept {}
+    main_thread_teardown(const main_thread_teardown&) = delete;
+    main_thread_teardown& operator=(const main_thread_teardown&) = delete;
+    ~main_thread_teardown() { finish_thread_locals(); }
     void arm() noexcept {}
 };
-thread_local teardown_guard guard;
+thread_local main_thread_teardown main_teardown;
+
+// Armed at program start (static initialisation runs on the main thread).
+// Armed again, lazily, should a library loaded later from another thread
+// have missed it.
+[[maybe_unused]] const bool main_teardown_armed = [] {
+    if (sys::is_main_thread()) {
+        main_teardown.arm();
+        return true;
+    }
+    return false;
+}();
+
+// exit() called on a thread other than the main one: that thread's values.
+// (On the main thread its guard has already run: this finds nothing.)
+void finish_on_exit() {
+    finish_thread_locals();
+}
 
 destructor_table& current_table() {
     if (table == nullptr) {
-        auto* made = new destructor_table();
-        guard.arm();
-        table = made;
+        if (sys::is_main_thread()) {
+            main_teardown.arm();
+        } else {
+            ensure_exit_hook(); // may throw std::bad_alloc, as the table below
+            // Once a process. Should atexit fail (no memory), exit() on such
+            // a thread leaves its values to the process's end.
+            static const bool on_exit = std::atexit(&finish_on_exit) == 0;
+            (void)on_exit;
+        }
+        table = new destructor_table();
     }
     return *table;
 }
@@ -173,6 +206,15 @@ void run_thread_local_destructors() noexcept {
     if (table != nullptr) {
         table->destroy_all();
     }
+}
+
+void finish_thread_locals() noexcept {
+    if (table != nullptr) {
+        table->destroy_all();
+        delete table;
+        table = nullptr;
+    }
+    finished = true;
 }
 
 } // namespace rthread::detail

@@ -40,11 +40,15 @@ void complete_thread_slot(std::size_t index, void** slot, void* value,
 
 /// Destroys the calling thread's local_key values, newest first, until none
 /// is left (values first made during this teardown included). rthread-made
-/// threads call it before they count as ended; every thread with values
-/// reaches it again from a thread_local destructor (the final teardown,
-/// after which every key reads as destroyed on that thread). Idempotent:
-/// a later run finds nothing, or destroys only values made since.
+/// threads call it before they count as ended. Idempotent: a later run
+/// finds nothing, or destroys only values made since.
 void run_thread_local_destructors() noexcept;
+
+/// The final teardown: run_thread_local_destructors(), then frees the table;
+/// from then on every key reads as destroyed on the calling thread. Called
+/// by the thread's exit hook (registry.cpp), and on the main thread, whose
+/// exit hook does not run at exit(), by a C++ thread_local destructor.
+void finish_thread_locals() noexcept;
 
 } // namespace rthread::detail
 

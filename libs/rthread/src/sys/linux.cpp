@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include <dlfcn.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
@@ -52,7 +53,7 @@ std::size_t min_thread_stack() noexcept {
                             : static_cast<std::size_t>(PTHREAD_STACK_MIN);
 }
 
-void set_thread_exit_value(void (*exit_hook)(void*), void* value) noexcept {
+bool set_thread_exit_value(void (*exit_hook)(void*), void* value) noexcept {
     // The key is made once and deliberately never deleted: threads may end
     // after static destructors ran.
     static const pthread_key_t key = [exit_hook] {
@@ -64,7 +65,7 @@ void set_thread_exit_value(void (*exit_hook)(void*), void* value) noexcept {
         }
         return k;
     }();
-    ::pthread_setspecific(key, value);
+    return ::pthread_setspecific(key, value) == 0;
 }
 
 bool futex_wait(std::atomic<std::int32_t>* word, std::int32_t expected,
@@ -90,7 +91,12 @@ void futex_wake_one(std::atomic<std::int32_t>* word) noexcept {
 
 void sleep_until_monotonic(std::int64_t deadline_ns) noexcept {
     const timespec ts = to_timespec(deadline_ns);
-    while (::clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+    // The system call itself, not glibc's clock_nanosleep: that one is a
+    // cancellation point, and pthread_cancel's forced unwind cannot pass
+    // through rthread::sleep, which is noexcept (futex waits, through
+    // syscall(), are not cancellation points either).
+    while (::syscall(SYS_clock_nanosleep, CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == -1 &&
+           errno == EINTR) {
     }
 }
 
@@ -285,10 +291,63 @@ bool set_current_thread_cpus(const std::vector<std::size_t>& cpus) noexcept {
         CPU_SET(cpu, &set);
     }
     return ::sched_setaffinity(0, sizeof(set), &set) == 0;
+void ignore_cancellation() noexcept {
+    int previous = 0;
+    ::pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &previous);
 }
 
 void at_fork(void (*prepare)(), void (*parent)(), void (*child)()) noexcept {
     ::pthread_atfork(prepare, parent, child);
+}
+
+namespace {
+
+// Where glibc keeps a thread's kernel id in its thread descriptor (what a
+// pthread_t points to), as it publishes it for debuggers (libthread_db's
+// _thread_db_pthread_tid: {size in bits, count, offset}). glibc makes every
+// thread with CLONE_CHILD_CLEARTID on that word: the kernel zeroes it and
+// wakes its futex once the thread has ended, and pthread_join waits on it.
+// nullptr where the symbol is not there (another C library).
+const std::int32_t* thread_id_word(pthread_t thread) noexcept {
+    static const auto* const field =
+        static_cast<const std::uint32_t*>(::dlsym(RTLD_DEFAULT, "_thread_db_pthread_tid"));
+    if (field == nullptr || field[0] != 32 || field[1] != 1) {
+        return nullptr;
+    }
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): pthread_t is the descriptor's address
+    return reinterpret_cast<const std::int32_t*>(reinterpret_cast<const char*>(thread) + field[2]);
+}
+
+} // namespace
+
+bool wait_thread_exit(std::thread::native_handle_type thread,
+                      std::optional<std::int64_t> deadline_ns) noexcept {
+    const std::int32_t* word = thread_id_word(static_cast<pthread_t>(thread));
+    if (word == nullptr) {
+        return true;
+    }
+    timespec ts{};
+    const timespec* timeout = nullptr;
+    if (deadline_ns) {
+        ts = to_timespec(*deadline_ns);
+        timeout = &ts;
+    }
+    for (;;) {
+        // Written by the kernel only; the order of what the thread did comes
+        // from the pthread_join that follows (relaxed would do; the word is
+        // not a C++ atomic, so a volatile read).
+        const std::int32_t tid = *static_cast<const volatile std::int32_t*>(word);
+        if (tid == 0) {
+            return true;
+        }
+        // Not FUTEX_PRIVATE_FLAG: the kernel's wake at thread exit is a
+        // shared one. FUTEX_WAIT_BITSET: an absolute monotonic deadline.
+        const long r = ::syscall(SYS_futex, word, FUTEX_WAIT_BITSET, tid, timeout, nullptr,
+                                 FUTEX_BITSET_MATCH_ANY);
+        if (r == -1 && errno == ETIMEDOUT) {
+            return *static_cast<const volatile std::int32_t*>(word) == 0;
+        }
+    }
 }
 
 } // namespace rthread::sys

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <vector>
+#include <thread>
 
 namespace rthread::sys {
 
@@ -33,8 +34,11 @@ std::size_t min_thread_stack() noexcept;
 
 /// Calls exit_hook(value) on the calling thread when it ends, after its C++
 /// thread_local destructors (a pthread key destructor). Setting it again from
-/// within the hook makes it run again, a bounded number of times.
-void set_thread_exit_value(void (*exit_hook)(void*), void* value) noexcept;
+/// within the hook makes it run again, a bounded number of times. False when
+/// the C library cannot record it (pthread_setspecific: ENOMEM, for a key
+/// past the first 32 on a thread that cannot get the memory for more): the
+/// hook will then not run.
+[[nodiscard]] bool set_thread_exit_value(void (*exit_hook)(void*), void* value) noexcept;
 
 /// Blocks while *word == expected, until woken or until deadline_ns on the
 /// monotonic clock (steady_clock nanoseconds; nullopt: no deadline).
@@ -45,6 +49,7 @@ bool futex_wait(std::atomic<std::int32_t>* word, std::int32_t expected,
 void futex_wake_one(std::atomic<std::int32_t>* word) noexcept;
 
 /// Sleeps until deadline_ns on the monotonic clock, resuming after signals.
+/// Not a cancellation point (neither is futex_wait).
 void sleep_until_monotonic(std::int64_t deadline_ns) noexcept;
 
 void yield_now() noexcept;
@@ -70,9 +75,20 @@ bool current_thread_cpus(std::vector<std::size_t>& cpus);
 /// Restricts the calling thread to cpus (non-empty, each one process_cpus
 /// gave). False if the OS refused.
 bool set_current_thread_cpus(const std::vector<std::size_t>& cpus) noexcept;
+/// From now on the calling thread ignores pthread_cancel().
+void ignore_cancellation() noexcept;
 
 /// Runs prepare/parent/child around fork() (pthread_atfork).
 void at_fork(void (*prepare)(), void (*parent)(), void (*child)()) noexcept;
+
+/// Waits until `thread` (started, not yet joined) has ended for the OS:
+/// everything it still runs, its pthread key destructors included, is over
+/// (on Linux, the kernel has cleared the thread id that pthread_join waits
+/// on). False at deadline_ns on the monotonic clock (nullopt: no deadline).
+/// Where the C library does not say where that id is kept, returns true at
+/// once and a join that follows is not bounded.
+bool wait_thread_exit(std::thread::native_handle_type thread,
+                      std::optional<std::int64_t> deadline_ns) noexcept;
 
 } // namespace rthread::sys
 
