@@ -8,7 +8,9 @@ RTHREAD_MINGW_BACKTRACE=$RTHREAD_MINGW/libbacktrace-gcc12.2.0-boost1.81.0-mingw$
 RTHREAD_MINGW_FMT=$RTHREAD_MINGW/fmt-9.1.0-mingw$rthread_mingw_gcc
 export WINEPREFIX=$RTHREAD_MINGW/wine-prefix
 export WINEDEBUG=-all
-export WINEDLLOVERRIDES="winemenubuilder.exe=d;mscoree=d;mshtml=d"
+# winedbg off: a crash ends the program with its code instead of a debugger
+# session waiting for the timeout.
+export WINEDLLOVERRIDES="winemenubuilder.exe=d;mscoree=d;mshtml=d;winedbg.exe=d"
 export WINEARCH=win64
 unset DISPLAY
 export WINESERVER=/usr/lib/wine/wineserver

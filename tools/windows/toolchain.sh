@@ -55,15 +55,33 @@ build_boost() {
     config=$work/user-config.jam
     echo "using gcc : mingw : $cxx : <archiver>x86_64-w64-mingw32-ar" \
         "<ranlib>x86_64-w64-mingw32-ranlib <rc>x86_64-w64-mingw32-windres ;" >"$config"
+    # Boost.Test as the tests use it (test/test_main.hpp has its own main
+    # and the init API of Debian's shared library).
     log "boost: b2 toolset=gcc-mingw (a few minutes)"
     (cd "$src" && b2 -j"$jobs" -d0 --user-config="$config" --build-dir="$work" \
         --stagedir="$boost_dir" --layout=system toolset=gcc-mingw target-os=windows \
         threadapi=win32 address-model=64 architecture=x86 abi=ms binary-format=pe \
         link=static runtime-link=static variant=release cxxstd=17 \
+        define=BOOST_TEST_ALTERNATIVE_INIT_API define=BOOST_TEST_NO_MAIN \
         --with-thread --with-chrono --with-system --with-context --with-test stage \
         >"$work.log" 2>&1) || { tail -n 40 "$work.log" >&2; return 1; }
     # The headers are the source tree's (fetch.sh made boost/).
     ln -sfn "$src" "$boost_dir/include"
+    # A main() for the suites that let Boost.Test make theirs (the shared
+    # library's header does on Linux; the static one cannot): an archive
+    # member, so linked only into programs that have no main of their own.
+    printf '%s\n' '#define BOOST_TEST_ALTERNATIVE_INIT_API' '#include <boost/test/unit_test.hpp>' \
+        'bool init_unit_test();' \
+        'int main(int argc, char* argv[]) {' \
+        '    return boost::unit_test::unit_test_main(&init_unit_test, argc, argv);' '}' \
+        >"$work/boost_test_main.cpp"
+    "$cxx" -std=c++17 -O2 -c -I"$src" "$work/boost_test_main.cpp" -o "$work/boost_test_main.o"
+    x86_64-w64-mingw32-ar rs "$boost_dir/lib/libboost_unit_test_framework.a" \
+        "$work/boost_test_main.o"
+    # The Jamfile's dependency list (Debian's shared libraries) links
+    # -lpthread in dynamic mode, which would pick winpthreads' DLL import
+    # library: this linker script, found first, gives the static archive.
+    echo "INPUT(/usr/x86_64-w64-mingw32/lib/libpthread.a)" >"$boost_dir/lib/libpthread.dll.a"
     rm -rf "$work" "$work.log"
     done_building "$boost_dir"
 }
@@ -89,7 +107,12 @@ build_backtrace() {
     "$cxx" -std=c++17 -O2 -c \
         -I"$boost_dir/include" -I"$backtrace_dir/include" \
         "$boost_dir/include/libs/stacktrace/src/backtrace.cpp" -o "$work/stacktrace.o"
-    x86_64-w64-mingw32-ar rcs "$backtrace_dir/lib/libboost_stacktrace_backtrace.a" "$work/stacktrace.o"
+    # With libbacktrace's objects in the same archive, as Debian's shared
+    # library carries them: a consumer links boost_stacktrace_backtrace only.
+    mkdir -p "$work/objects"
+    (cd "$work/objects" && x86_64-w64-mingw32-ar x "$backtrace_dir/lib/libbacktrace.a")
+    x86_64-w64-mingw32-ar rcs "$backtrace_dir/lib/libboost_stacktrace_backtrace.a" \
+        "$work/stacktrace.o" "$work/objects"/*.o
     rm -rf "$work" "$work.log"
     done_building "$backtrace_dir"
 }
