@@ -36,9 +36,15 @@ std::int64_t now_ns() noexcept {
         .count();
 }
 
-// The main thread, as the static initializers see it (they run on it).
-// Where the system says (pthread_main_np) that is asked instead.
-const pthread_t main_thread = ::pthread_self();
+// The main thread: the thread of the first call, made from a static
+// initializer (they run on the main thread): this file's below, or another
+// file's that asks first (stack_overflow.cpp's does). Where the system says
+// (pthread_main_np) that is asked instead.
+pthread_t main_thread() noexcept {
+    static const pthread_t main = ::pthread_self();
+    return main;
+}
+[[maybe_unused]] const bool main_thread_known = (main_thread(), true);
 
 } // namespace
 
@@ -60,7 +66,7 @@ bool is_main_thread() noexcept {
 #if defined(__APPLE__) || defined(__FreeBSD__)
     return ::pthread_main_np() == 1;
 #else
-    return ::pthread_equal(::pthread_self(), main_thread) != 0;
+    return ::pthread_equal(::pthread_self(), main_thread()) != 0;
 #endif
 }
 
