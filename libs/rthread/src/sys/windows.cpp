@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <limits>
+#include <new>
 #include <string>
 
 #ifndef NOMINMAX
@@ -84,9 +85,76 @@ void NTAPI on_tls_event(PVOID, DWORD reason, PVOID) {
     }
 }
 
+#if defined(__MINGW32__)
+// C++ thread_local destructors. mingw-w64's GCC emulates TLS (emutls) and
+// its libstdc++ keeps the destructors of a thread under a winpthreads key;
+// winpthreads runs key destructors in the order the keys were made, and
+// emutls's, made first, frees the thread's thread_local objects before the
+// destructors for them run (a use after free: heap corruption, or a
+// destructor that sees zeros). This file's __cxa_thread_atexit replaces
+// libstdc++'s: the list lives in a TLS slot and runs from the TLS callback
+// in .CRT$XLE, before winpthreads' (.CRT$XLF) frees anything; on the thread
+// that calls exit(), from atexit, as libstdc++'s does. MSVC has native TLS.
+struct cxx_thread_dtor {
+    void (*destroy)(void*);
+    void* object;
+    cxx_thread_dtor* next;
+};
+std::atomic<DWORD> cxx_dtor_slot{TLS_OUT_OF_INDEXES};
+
+// Last registered, first run; a destructor may register more.
+void run_cxx_thread_dtors() noexcept {
+    const DWORD slot = cxx_dtor_slot.load(std::memory_order_relaxed); // see run_exit_hook
+    if (slot == TLS_OUT_OF_INDEXES) {
+        return;
+    }
+    while (auto* d = static_cast<cxx_thread_dtor*>(::TlsGetValue(slot))) {
+        ::TlsSetValue(slot, d->next);
+        d->destroy(d->object);
+        delete d;
+    }
+}
+
+void NTAPI on_tls_event_for_cxx(PVOID, DWORD reason, PVOID) {
+    if (reason == DLL_THREAD_DETACH) {
+        run_cxx_thread_dtors();
+    }
+}
+#endif
+
 } // namespace
 
 } // namespace rthread::sys
+
+#if defined(__MINGW32__)
+extern "C" int __cxa_thread_atexit(void (*destroy)(void*), void* object, void*) noexcept {
+    using namespace rthread::sys;
+    static const DWORD slot = [] {
+        const DWORD s = ::TlsAlloc();
+        if (s != TLS_OUT_OF_INDEXES) {
+            std::atexit([] { run_cxx_thread_dtors(); });
+            cxx_dtor_slot.store(s, std::memory_order_relaxed); // see run_exit_hook
+        }
+        return s;
+    }();
+    if (slot == TLS_OUT_OF_INDEXES) {
+        return -1;
+    }
+    auto* d = new (std::nothrow)
+        cxx_thread_dtor{destroy, object, static_cast<cxx_thread_dtor*>(::TlsGetValue(slot))};
+    if (d == nullptr) {
+        return -1;
+    }
+    ::TlsSetValue(slot, d);
+    return 0;
+}
+
+extern "C" {
+extern const PIMAGE_TLS_CALLBACK rthread_tls_callback_for_cxx;
+__attribute__((section(".CRT$XLE"), used)) const PIMAGE_TLS_CALLBACK rthread_tls_callback_for_cxx =
+    &rthread::sys::on_tls_event_for_cxx;
+}
+#endif
 
 #if defined(_MSC_VER)
 #pragma comment(linker, "/INCLUDE:_tls_used")
@@ -200,8 +268,9 @@ void futex_wake_one(std::atomic<std::int32_t>* word) noexcept {
 
 namespace {
 
-// The calling thread's waitable timer, made on its first sleep and closed
-// when it ends; high-resolution where the system has them.
+// A waitable timer for one sleep, high-resolution where the system has
+// them. Made per sleep rather than kept in a C++ thread_local (see
+// windows_stack_overflow.cpp on emulated TLS and thread exit).
 struct sleep_timer {
     HANDLE handle = nullptr;
     sleep_timer() noexcept {
@@ -223,7 +292,10 @@ struct sleep_timer {
 } // namespace
 
 void sleep_until_monotonic(std::int64_t deadline_ns) noexcept {
-    thread_local sleep_timer timer;
+    if (deadline_ns <= now_ns()) {
+        return;
+    }
+    const sleep_timer timer;
     // Never early: wake, look at the clock, sleep again for what is left.
     for (std::int64_t left = deadline_ns - now_ns(); left > 0; left = deadline_ns - now_ns()) {
         if (timer.handle == nullptr) {

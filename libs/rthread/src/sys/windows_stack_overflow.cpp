@@ -35,12 +35,16 @@ constexpr ULONG stack_guarantee = 0x5000;
 // at program start, see stack_overflow.cpp).
 std::atomic<stack_overflow_report> report{nullptr};
 
-// Whether the calling thread is watched (has its guarantee): a trivial
-// thread_local, read by the handler on the overflowing thread.
-thread_local bool watched = false;
+// Whether a thread is watched (has its guarantee): non-null in this TLS
+// slot, read by the handler on the overflowing thread. Not a C++
+// thread_local: with mingw-w64's emulated TLS, the first write of one on a
+// thread kept that thread's C++ thread_local destructors from running at
+// its exit (under Wine), and join relies on them.
+DWORD watched_slot = TLS_OUT_OF_INDEXES; // allocated at installation
 
 LONG CALLBACK on_exception(PEXCEPTION_POINTERS info) {
-    if (info->ExceptionRecord->ExceptionCode != EXCEPTION_STACK_OVERFLOW || !watched) {
+    if (info->ExceptionRecord->ExceptionCode != EXCEPTION_STACK_OVERFLOW ||
+        watched_slot == TLS_OUT_OF_INDEXES || ::TlsGetValue(watched_slot) == nullptr) {
         return EXCEPTION_CONTINUE_SEARCH;
     }
     // relaxed: stored before any thread was watched (see install).
@@ -55,7 +59,7 @@ LONG CALLBACK on_exception(PEXCEPTION_POINTERS info) {
 void watch() noexcept {
     ULONG size = stack_guarantee;
     if (::SetThreadStackGuarantee(&size)) {
-        watched = true;
+        ::TlsSetValue(watched_slot, &watched_slot); // any non-null value
     }
 }
 
@@ -69,6 +73,9 @@ void install_stack_overflow_handler(stack_overflow_report on_overflow) noexcept 
     stack_overflow_report none = nullptr;
     // relaxed: the first call's report is kept; threads are started after.
     const bool first = report.compare_exchange_strong(none, on_overflow, std::memory_order_relaxed);
+    if (first) {
+        watched_slot = ::TlsAlloc();
+    }
     // First in the chain; called again, first again, above handlers added
     // since (installation is not concurrent: program start, then tests).
     static PVOID ours = nullptr;
@@ -86,7 +93,7 @@ bool thread_stack_bounds(detail::native_thread::native_handle_type, stack_bounds
 }
 
 void watch_current_thread_stack(const stack_bounds*) noexcept {
-    if (report.load(std::memory_order_relaxed) != nullptr) {
+    if (report.load(std::memory_order_relaxed) != nullptr && watched_slot != TLS_OUT_OF_INDEXES) {
         watch();
     }
 }
