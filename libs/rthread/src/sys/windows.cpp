@@ -115,8 +115,14 @@ void run_cxx_thread_dtors() noexcept {
     }
 }
 
+// The exit hook runs here too, right after the destructors and before
+// emutls frees the thread's thread_local objects, which the hook still
+// reads (the rthread handle of the thread); destructors it registers run
+// after it.
 void NTAPI on_tls_event_for_cxx(PVOID, DWORD reason, PVOID) {
     if (reason == DLL_THREAD_DETACH) {
+        run_cxx_thread_dtors();
+        run_exit_hook();
         run_cxx_thread_dtors();
     }
 }
