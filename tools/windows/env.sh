@@ -1,11 +1,12 @@
+# shellcheck shell=bash
 # Sourced: the paths of tools/windows/toolchain.sh's build and the headless
 # Wine that runs its .exe's. RTHREAD_MINGW: the directory toolchain.sh
 # printed.
 : "${RTHREAD_MINGW:?set RTHREAD_MINGW to what tools/windows/toolchain.sh printed}"
 rthread_mingw_gcc=$(x86_64-w64-mingw32-g++-posix -dumpfullversion)
-RTHREAD_MINGW_BOOST=$RTHREAD_MINGW/boost-1.81.0-mingw$rthread_mingw_gcc
-RTHREAD_MINGW_BACKTRACE=$RTHREAD_MINGW/libbacktrace-gcc12.2.0-boost1.81.0-mingw$rthread_mingw_gcc
-RTHREAD_MINGW_FMT=$RTHREAD_MINGW/fmt-9.1.0-mingw$rthread_mingw_gcc
+export RTHREAD_MINGW_BOOST=$RTHREAD_MINGW/boost-1.81.0-mingw$rthread_mingw_gcc
+export RTHREAD_MINGW_BACKTRACE=$RTHREAD_MINGW/libbacktrace-gcc12.2.0-boost1.81.0-mingw$rthread_mingw_gcc
+export RTHREAD_MINGW_FMT=$RTHREAD_MINGW/fmt-9.1.0-mingw$rthread_mingw_gcc
 export WINEPREFIX=$RTHREAD_MINGW/wine-prefix
 export WINEDEBUG=-all
 # winedbg off: a crash ends the program with its code instead of a debugger
