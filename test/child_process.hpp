@@ -45,13 +45,17 @@ struct child_result {
 
 namespace detail {
 
+// What abort() ends a child with: 134, as a POSIX shell shows an abort
+// (128 + 6; SIGABRT is 22 on Windows).
+constexpr int abort_exit_code = 134;
+
 // In a child started below: abort() ends it with exit code 134 (128 +
 // SIGABRT, as a POSIX shell shows an abort) instead of the C runtime's 3,
 // which a test could not tell from exit(3). The library's own stack-overflow
 // exit is TerminateProcess(..., 134) already.
 inline const bool abort_exits_134 = [] {
     if (std::getenv("RTHREAD_TEST_CHILD") != nullptr) {
-        std::signal(SIGABRT, [](int) { std::_Exit(128 + SIGABRT); });
+        std::signal(SIGABRT, [](int) { std::_Exit(abort_exit_code); });
         // No error dialog for a crash: the parent reads the exit code.
         ::SetErrorMode(SEM_FAILCRITICALERRORS | SEM_NOGPFAULTERRORBOX);
     }
@@ -170,7 +174,7 @@ inline child_result run_self(const std::string& arguments, std::vector<std::stri
     ::CloseHandle(process.hProcess);
     result.stderr_text = without_cr(std::move(result.stderr_text));
     result.stdout_text = without_cr(std::move(result.stdout_text));
-    if (code == 128 + SIGABRT) {
+    if (code == abort_exit_code) {
         result.signal = SIGABRT;
     } else if (code == 0xC0000005u || code == 0xC00000FDu) {
         result.signal = SIGSEGV; // access violation, unhandled stack overflow
