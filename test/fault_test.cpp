@@ -8,6 +8,7 @@
 #include "test_main.hpp"
 
 #include "child_process.hpp"
+#include "platform.hpp"
 
 #include <rthread/rthread.hpp>
 
@@ -27,11 +28,13 @@
 #include <tuple>
 #include <utility>
 
+#if RTHREAD_TEST_POSIX
 #include <grp.h>
 #include <pthread.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#endif
 
 namespace {
 
@@ -40,7 +43,9 @@ using clock_type = std::chrono::steady_clock;
 
 // The scenario may not hang the test run: a hang becomes SIGALRM.
 void bound_the_scenario() {
+#if RTHREAD_TEST_POSIX
     ::alarm(60);
+#endif
 }
 
 } // namespace
@@ -70,6 +75,7 @@ BOOST_AUTO_TEST_CASE(a_panic_hook_that_throws_aborts_the_process_with_rusts_mess
 
 namespace {
 
+#if RTHREAD_TEST_POSIX
 // RLIMIT_NPROC bounds the processes and threads of the calling user; root
 // (CAP_SYS_RESOURCE or CAP_SYS_ADMIN) is exempt, so a scenario run as root
 // becomes an ordinary user first. 65534 is "nobody"; no entry in
@@ -89,6 +95,7 @@ bool become_an_ordinary_user() {
     ::prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
     return true;
 }
+#endif
 
 bool is_resource_exhaustion(const boost::system::error_code& code) {
     return code == boost::system::errc::resource_unavailable_try_again ||
@@ -97,6 +104,7 @@ bool is_resource_exhaustion(const boost::system::error_code& code) {
 
 } // namespace
 
+#if RTHREAD_TEST_POSIX
 RTHREAD_SCENARIO(spawn_under_rlimit_nproc) {
     bound_the_scenario();
     // A first thread, before the limit: whatever a runtime starts lazily
@@ -138,12 +146,16 @@ RTHREAD_SCENARIO(spawn_under_rlimit_nproc) {
     RTHREAD_CHILD_CHECK(rthread::threads().size() == live_before);
     return test_support::child_failures;
 }
+#endif
 
-BOOST_AUTO_TEST_CASE(spawn_under_rlimit_nproc_fails_with_the_os_error_and_recovers) {
+BOOST_AUTO_TEST_CASE(spawn_under_rlimit_nproc_fails_with_the_os_error_and_recovers,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "RLIMIT_NPROC")) {
+#if RTHREAD_TEST_POSIX
     const auto child = test_support::run_scenario("spawn_under_rlimit_nproc");
     BOOST_TEST(child.exited, "signal " << child.signal << ": " << child.stderr_text);
     BOOST_TEST(child.exit_code == 0, child.stderr_text);
     BOOST_TEST_MESSAGE(child.stdout_text);
+#endif
 }
 
 BOOST_AUTO_TEST_CASE(impossible_stack_sizes_fail_with_the_os_error_and_leave_nothing_behind) {
@@ -462,6 +474,7 @@ BOOST_AUTO_TEST_CASE(returning_from_main_under_busy_detached_threads_exits_with_
 
 // ---- signals interrupting sleep and park_timeout ---------------------------
 
+#if RTHREAD_TEST_POSIX
 namespace {
 
 std::atomic<int> handled{0};
@@ -507,8 +520,11 @@ int pelt(pthread_t target, const std::atomic<bool>& stop, int limit) {
 }
 
 } // namespace
+#endif
 
-BOOST_AUTO_TEST_CASE(sleep_interrupted_by_signals_still_lasts_its_duration) {
+BOOST_AUTO_TEST_CASE(sleep_interrupted_by_signals_still_lasts_its_duration,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "POSIX signals")) {
+#if RTHREAD_TEST_POSIX
     const interrupting_handler handler;
     std::atomic<bool> asleep{false};
     std::atomic<bool> done{false};
@@ -530,9 +546,12 @@ BOOST_AUTO_TEST_CASE(sleep_interrupted_by_signals_still_lasts_its_duration) {
     BOOST_TEST(interruptions > 0); // the handler ran on the sleeper meanwhile
     const double slept_ms = std::chrono::duration<double, std::milli>(slept).count();
     BOOST_TEST(slept_ms >= 300.0);
+#endif
 }
 
-BOOST_AUTO_TEST_CASE(park_timeout_interrupted_by_signals_returns_false_without_the_token) {
+BOOST_AUTO_TEST_CASE(park_timeout_interrupted_by_signals_returns_false_without_the_token,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "POSIX signals")) {
+#if RTHREAD_TEST_POSIX
     const interrupting_handler handler;
     std::atomic<bool> parking{false};
     std::atomic<bool> done{false};
@@ -554,9 +573,12 @@ BOOST_AUTO_TEST_CASE(park_timeout_interrupted_by_signals_returns_false_without_t
     BOOST_TEST(interruptions > 0);
     BOOST_TEST(!got);
     BOOST_TEST(!stray);
+#endif
 }
 
-BOOST_AUTO_TEST_CASE(park_timeout_interrupted_by_signals_returns_true_with_the_token) {
+BOOST_AUTO_TEST_CASE(park_timeout_interrupted_by_signals_returns_true_with_the_token,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "POSIX signals")) {
+#if RTHREAD_TEST_POSIX
     const interrupting_handler handler;
     std::atomic<bool> parking{false};
     std::atomic<bool> done{false};
@@ -577,4 +599,5 @@ BOOST_AUTO_TEST_CASE(park_timeout_interrupted_by_signals_returns_true_with_the_t
     BOOST_TEST(sent == 50);
     BOOST_TEST(interruptions > 0);
     BOOST_TEST(got);
+#endif
 }

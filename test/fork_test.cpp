@@ -10,6 +10,7 @@
 #include "test_main.hpp"
 
 #include "child_process.hpp"
+#include "platform.hpp"
 
 #include <rthread/rthread.hpp>
 
@@ -27,6 +28,7 @@ extern "C" const char* __tsan_default_options() {
     return "die_after_fork=0";
 }
 
+#if RTHREAD_TEST_POSIX
 namespace {
 
 using namespace std::chrono_literals;
@@ -89,17 +91,23 @@ void check_in_forked_child(const std::function<void()>& checks) {
 }
 
 } // namespace
+#endif
 
-BOOST_AUTO_TEST_CASE(child_lists_only_the_forking_thread) {
+BOOST_AUTO_TEST_CASE(child_lists_only_the_forking_thread,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "fork")) {
+#if RTHREAD_TEST_POSIX
     const rthread::thread before = rthread::current();
     check_in_forked_child([&] {
         const auto live = rthread::threads();
         RTHREAD_CHILD_CHECK(live.size() == 1);
         RTHREAD_CHILD_CHECK(!live.empty() && live.front() == before);
     });
+#endif
 }
 
-BOOST_AUTO_TEST_CASE(child_keeps_the_forking_threads_identity) {
+BOOST_AUTO_TEST_CASE(child_keeps_the_forking_threads_identity,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "fork")) {
+#if RTHREAD_TEST_POSIX
     const rthread::thread before = rthread::current();
     check_in_forked_child([&] {
         RTHREAD_CHILD_CHECK(rthread::current() == before);
@@ -107,18 +115,24 @@ BOOST_AUTO_TEST_CASE(child_keeps_the_forking_threads_identity) {
         RTHREAD_CHILD_CHECK(rthread::current().id() == before.id());
         RTHREAD_CHILD_CHECK(rthread::current().name() == before.name());
     });
+#endif
 }
 
-BOOST_AUTO_TEST_CASE(child_parks_with_a_timeout_and_unparks_itself) {
+BOOST_AUTO_TEST_CASE(child_parks_with_a_timeout_and_unparks_itself,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "fork")) {
+#if RTHREAD_TEST_POSIX
     check_in_forked_child([] {
         RTHREAD_CHILD_CHECK(!rthread::park_timeout(5ms)); // no token: times out
         rthread::current().unpark();
         RTHREAD_CHILD_CHECK(rthread::park_timeout(10s)); // its own token
         RTHREAD_CHILD_CHECK(!rthread::park_timeout(0ms));
     });
+#endif
 }
 
-BOOST_AUTO_TEST_CASE(child_spawns_joins_and_is_unparked_by_its_threads) {
+BOOST_AUTO_TEST_CASE(child_spawns_joins_and_is_unparked_by_its_threads,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "fork")) {
+#if RTHREAD_TEST_POSIX
     check_in_forked_child([] {
         const rthread::thread me = rthread::current();
         auto h = rthread::builder{}.name("child's own").spawn([me] {
@@ -129,9 +143,12 @@ BOOST_AUTO_TEST_CASE(child_spawns_joins_and_is_unparked_by_its_threads) {
         RTHREAD_CHILD_CHECK(h.value().join().value());
         RTHREAD_CHILD_CHECK(rthread::threads().size() == 1); // the joined one has gone
     });
+#endif
 }
 
-BOOST_AUTO_TEST_CASE(unparking_threads_left_behind_in_the_parent_is_harmless) {
+BOOST_AUTO_TEST_CASE(unparking_threads_left_behind_in_the_parent_is_harmless,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "fork")) {
+#if RTHREAD_TEST_POSIX
     const parked_threads bystanders(2);
     const auto child = test_support::run_in_child([&] {
         for (const auto& h : bystanders.handles()) {
@@ -144,8 +161,10 @@ BOOST_AUTO_TEST_CASE(unparking_threads_left_behind_in_the_parent_is_harmless) {
     });
     BOOST_TEST(child.exited, "signal " << child.signal << ": " << child.stderr_text);
     BOOST_TEST(child.exit_code == 0, child.stderr_text);
+#endif
 }
 
+#if RTHREAD_TEST_POSIX
 namespace {
 
 std::atomic<int> values_destroyed{0};
@@ -163,8 +182,11 @@ RTHREAD_THREAD_LOCAL(int, NUMBER, 1);
 RTHREAD_THREAD_LOCAL(tracked, TRACKED, tracked(10));
 
 } // namespace
+#endif
 
-BOOST_AUTO_TEST_CASE(thread_locals_work_in_the_child) {
+BOOST_AUTO_TEST_CASE(thread_locals_work_in_the_child,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "fork")) {
+#if RTHREAD_TEST_POSIX
     NUMBER.set(42); // the forking thread's value is copied into the child
     check_in_forked_child([] {
         RTHREAD_CHILD_CHECK(NUMBER.get() == 42);
@@ -185,9 +207,12 @@ BOOST_AUTO_TEST_CASE(thread_locals_work_in_the_child) {
         RTHREAD_CHILD_CHECK(NUMBER.get() == 42); // untouched by the other thread
     });
     NUMBER.set(1);
+#endif
 }
 
-BOOST_AUTO_TEST_CASE(fork_from_a_spawned_thread_makes_it_the_childs_only_thread) {
+BOOST_AUTO_TEST_CASE(fork_from_a_spawned_thread_makes_it_the_childs_only_thread,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "fork")) {
+#if RTHREAD_TEST_POSIX
     const parked_threads bystanders(2);
     auto forker = rthread::builder{}.name("forker").spawn([] {
         const rthread::thread me = rthread::current();
@@ -208,6 +233,7 @@ BOOST_AUTO_TEST_CASE(fork_from_a_spawned_thread_makes_it_the_childs_only_thread)
     const auto child = forker.value().join().value();
     BOOST_TEST(child.exited, "signal " << child.signal << ": " << child.stderr_text);
     BOOST_TEST(child.exit_code == 0, child.stderr_text);
+#endif
 }
 
 // Issue 12, item 2: a fork while another thread held the panic hook's

@@ -28,7 +28,13 @@
 #include <string>
 #include <vector>
 
+#if defined(_WIN32)
+#include <windows.h>
+
+#include <psapi.h>
+#else
 #include <unistd.h>
+#endif
 
 namespace {
 
@@ -82,11 +88,18 @@ std::size_t size_of(std::size_t quick, std::size_t full, std::size_t sanitized_q
 constexpr auto hang = std::chrono::minutes(5);
 
 std::size_t resident_bytes() {
+#if defined(_WIN32)
+    PROCESS_MEMORY_COUNTERS counters{};
+    counters.cb = sizeof counters;
+    ::GetProcessMemoryInfo(::GetCurrentProcess(), &counters, sizeof counters);
+    return counters.WorkingSetSize;
+#else
     std::ifstream statm("/proc/self/statm");
     std::size_t total = 0;
     std::size_t resident = 0;
     statm >> total >> resident;
     return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+#endif
 }
 
 double mib(std::size_t bytes) {

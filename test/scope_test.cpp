@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "child_process.hpp"
+#include "platform.hpp"
 #include "sys/sys.hpp"
 
 #include <rthread/rthread.hpp>
@@ -29,7 +30,11 @@
 #include <utility>
 #include <vector>
 
+#if defined(_WIN32)
+#include <windows.h>
+#else
 #include <pthread.h>
+#endif
 
 namespace {
 
@@ -69,6 +74,14 @@ void wait_finished(const Handle& h) {
 // end, so that the last of them has to wake it. A handshake, not an
 // assertion: a thread asleep for another reason only weakens the case.
 void wait_until_asleep(std::uint64_t tid) {
+#if !defined(__linux__)
+    // No /proc: a thousand yields let it get there, most of the time.
+    (void)tid;
+    for (int i = 0; i < 1000; ++i) {
+        rthread::yield_now();
+    }
+    return;
+#endif
     const std::string path = "/proc/self/task/" + std::to_string(tid) + "/stat";
     for (;;) {
         std::ifstream in(path);
@@ -528,6 +541,20 @@ BOOST_AUTO_TEST_CASE(scope_returns_the_value_of_its_function) {
     BOOST_TEST(result == 1234);
 }
 
+#if defined(_WIN32)
+BOOST_AUTO_TEST_CASE(native_handle_is_the_threads_handle) {
+    gate release;
+    rthread::scope([&](rthread::scope_handle& s) {
+        auto handle = s.spawn([&] {
+            release.wait();
+            return ::GetCurrentThreadId();
+        });
+        const HANDLE native = handle.native_handle();
+        release.open();
+        BOOST_TEST(::GetThreadId(native) == handle.join().value());
+    });
+}
+#else
 BOOST_AUTO_TEST_CASE(native_handle_is_the_threads_pthread_t) {
     // crossbeam: as_pthread_t.
     gate release;
@@ -541,6 +568,7 @@ BOOST_AUTO_TEST_CASE(native_handle_is_the_threads_pthread_t) {
         BOOST_TEST(::pthread_equal(native, handle.join().value()) != 0);
     });
 }
+#endif
 
 // --- The issue's own cases -------------------------------------------------
 
@@ -986,11 +1014,18 @@ BOOST_AUTO_TEST_CASE(spawn_scoped_honours_the_stack_size) {
                      .stack_size(wanted)
                      .spawn_scoped(s,
                                    [] {
-                                       pthread_attr_t attr;
                                        std::size_t size = 0;
+#if defined(_WIN32)
+                                       ULONG_PTR low = 0;
+                                       ULONG_PTR high = 0;
+                                       ::GetCurrentThreadStackLimits(&low, &high);
+                                       size = static_cast<std::size_t>(high - low);
+#else
+                                       pthread_attr_t attr;
                                        ::pthread_getattr_np(::pthread_self(), &attr);
                                        ::pthread_attr_getstacksize(&attr, &size);
                                        ::pthread_attr_destroy(&attr);
+#endif
                                        return size;
                                    })
                      .value();

@@ -5,6 +5,7 @@
 #include "test_main.hpp"
 
 #include "child_process.hpp"
+#include "platform.hpp"
 #include "sys/sys.hpp"
 
 #include <rthread/rthread.hpp>
@@ -14,7 +15,9 @@
 #include <filesystem>
 #include <fstream>
 
+#if RTHREAD_TEST_POSIX
 #include <sched.h>
+#endif
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
@@ -120,13 +123,26 @@ BOOST_AUTO_TEST_CASE(available_parallelism_is_at_least_one_and_within_the_affini
     const auto n = rthread::available_parallelism();
     BOOST_REQUIRE(n.has_value());
     BOOST_TEST(*n >= 1u);
+#if RTHREAD_TEST_POSIX
     cpu_set_t set;
     CPU_ZERO(&set);
     BOOST_REQUIRE(::sched_getaffinity(0, sizeof set, &set) == 0);
     BOOST_TEST(*n <= static_cast<std::size_t>(CPU_COUNT(&set)));
+#else
+    DWORD_PTR process = 0;
+    DWORD_PTR system = 0;
+    BOOST_REQUIRE(::GetProcessAffinityMask(::GetCurrentProcess(), &process, &system));
+    std::size_t cpus = 0;
+    for (; process != 0; process &= process - 1) {
+        ++cpus;
+    }
+    BOOST_TEST(*n <= cpus);
+#endif
 }
 
-BOOST_AUTO_TEST_CASE(available_parallelism_honours_the_affinity_mask) {
+BOOST_AUTO_TEST_CASE(available_parallelism_honours_the_affinity_mask,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "fork")) {
+#if RTHREAD_TEST_POSIX
     // As under `taskset -c 0`.
     const auto child = test_support::run_in_child([] {
         cpu_set_t one;
@@ -139,8 +155,10 @@ BOOST_AUTO_TEST_CASE(available_parallelism_honours_the_affinity_mask) {
         ::_exit(n.has_value() && *n == 1 ? 0 : 1);
     });
     BOOST_TEST(child.exit_code == 0);
+#endif
 }
 
+#if RTHREAD_TEST_LINUX_BACKEND
 namespace {
 
 // A fake root with /proc/self/cgroup, mountinfo and cgroup files.
@@ -163,8 +181,12 @@ struct fake_root {
 };
 
 } // namespace
+#endif
 
-BOOST_AUTO_TEST_CASE(cgroup_v2_quota_is_the_smallest_along_the_path) {
+BOOST_AUTO_TEST_CASE(cgroup_v2_quota_is_the_smallest_along_the_path,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_LINUX_BACKEND,
+                                          "the Linux backend's cgroups")) {
+#if RTHREAD_TEST_LINUX_BACKEND
     fake_root fake;
     fake.write("proc/self/cgroup", "0::/outer/inner\n");
     fake.write("sys/fs/cgroup/outer/inner/cpu.max", "max 100000\n");
@@ -174,16 +196,24 @@ BOOST_AUTO_TEST_CASE(cgroup_v2_quota_is_the_smallest_along_the_path) {
     BOOST_TEST(fake.quota().value() == 1u);
     fake.write("sys/fs/cgroup/outer/inner/cpu.max", "50000 100000\n");
     BOOST_TEST(fake.quota().value() == 1u); // at least one
+#endif
 }
 
-BOOST_AUTO_TEST_CASE(cgroup_v2_without_a_limit_has_no_quota) {
+BOOST_AUTO_TEST_CASE(cgroup_v2_without_a_limit_has_no_quota,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_LINUX_BACKEND,
+                                          "the Linux backend's cgroups")) {
+#if RTHREAD_TEST_LINUX_BACKEND
     fake_root fake;
     fake.write("proc/self/cgroup", "0::/\n");
     fake.write("sys/fs/cgroup/cpu.max", "max 100000\n");
     BOOST_TEST(!fake.quota().has_value());
+#endif
 }
 
-BOOST_AUTO_TEST_CASE(cgroup_v1_quota_comes_from_the_cpu_controller_mount) {
+BOOST_AUTO_TEST_CASE(cgroup_v1_quota_comes_from_the_cpu_controller_mount,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_LINUX_BACKEND,
+                                          "the Linux backend's cgroups")) {
+#if RTHREAD_TEST_LINUX_BACKEND
     fake_root fake;
     fake.write("proc/self/cgroup", "12:memory:/job\n4:cpu,cpuacct:/job/task\n0::/\n");
     fake.write("proc/self/mountinfo",
@@ -195,11 +225,16 @@ BOOST_AUTO_TEST_CASE(cgroup_v1_quota_comes_from_the_cpu_controller_mount) {
     fake.write("sys/fs/cgroup/cpu,cpuacct/job/cpu.cfs_quota_us", "200000\n");
     fake.write("sys/fs/cgroup/cpu,cpuacct/job/cpu.cfs_period_us", "100000\n");
     BOOST_TEST(fake.quota().value() == 2u);
+#endif
 }
 
-BOOST_AUTO_TEST_CASE(no_cgroup_information_means_no_quota) {
+BOOST_AUTO_TEST_CASE(no_cgroup_information_means_no_quota,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_LINUX_BACKEND,
+                                          "the Linux backend's cgroups")) {
+#if RTHREAD_TEST_LINUX_BACKEND
     fake_root fake;
     BOOST_TEST(!fake.quota().has_value());
     fake.write("proc/self/cgroup", "garbage without colons\n");
     BOOST_TEST(!fake.quota().has_value());
+#endif
 }

@@ -13,6 +13,7 @@
 #include "test_main.hpp"
 
 #include "child_process.hpp"
+#include "platform.hpp"
 #include "stack_overflow.hpp"
 #include "sys/stack_overflow.hpp"
 #include "sys/sys.hpp"
@@ -26,9 +27,11 @@
 #include <regex>
 #include <string>
 
+#if RTHREAD_TEST_POSIX
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#endif
 
 namespace {
 
@@ -190,6 +193,7 @@ BOOST_AUTO_TEST_CASE(overflow_is_reported_when_the_stack_size_comes_from_rthread
 
 // ---- faults that are not stack overflows are handed on ------------------
 
+#if RTHREAD_TEST_POSIX
 namespace {
 
 // Writes to an inaccessible page that is no thread's guard: the same kind
@@ -276,16 +280,25 @@ void check_plain_sigsegv(const char* scenario) {
         BOOST_TEST(child.stderr_text.find("SEGV") != std::string::npos, child.stderr_text);
     }
 }
+#endif
 
-BOOST_AUTO_TEST_CASE(protected_page_write_on_main_thread_is_a_plain_sigsegv) {
+BOOST_AUTO_TEST_CASE(protected_page_write_on_main_thread_is_a_plain_sigsegv,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "POSIX signals")) {
+#if RTHREAD_TEST_POSIX
     check_plain_sigsegv("protected_page_write_on_main_thread");
+#endif
 }
 
-BOOST_AUTO_TEST_CASE(protected_page_write_on_spawned_thread_is_a_plain_sigsegv) {
+BOOST_AUTO_TEST_CASE(protected_page_write_on_spawned_thread_is_a_plain_sigsegv,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "POSIX signals")) {
+#if RTHREAD_TEST_POSIX
     check_plain_sigsegv("protected_page_write_on_spawned_thread");
+#endif
 }
 
-BOOST_AUTO_TEST_CASE(sigsegv_sent_by_kill_keeps_its_default_action) {
+BOOST_AUTO_TEST_CASE(sigsegv_sent_by_kill_keeps_its_default_action,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "POSIX signals")) {
+#if RTHREAD_TEST_POSIX
     const auto child = test_support::run_scenario("sigsegv_sent_by_kill");
     BOOST_TEST(child.stderr_text.find("overflowed") == std::string::npos, child.stderr_text);
     if (ours()) {
@@ -293,17 +306,23 @@ BOOST_AUTO_TEST_CASE(sigsegv_sent_by_kill_keeps_its_default_action) {
     } else {
         BOOST_TEST(!(child.exited && child.exit_code == 0));
     }
+#endif
 }
 
-BOOST_AUTO_TEST_CASE(other_faults_reach_the_handler_installed_before) {
+BOOST_AUTO_TEST_CASE(other_faults_reach_the_handler_installed_before,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "POSIX signals")) {
+#if RTHREAD_TEST_POSIX
     const auto child =
         test_support::run_scenario("protected_page_write_with_a_handler_installed_before_ours");
     BOOST_TEST(child.exited);
     BOOST_TEST(child.exit_code == 42, child.exit_code);
     BOOST_TEST(child.stderr_text.rfind("user handler: signal 11 at 0x", 0) == 0, child.stderr_text);
+#endif
 }
 
-BOOST_AUTO_TEST_CASE(overflow_is_ours_even_with_a_handler_installed_before) {
+BOOST_AUTO_TEST_CASE(overflow_is_ours_even_with_a_handler_installed_before,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "POSIX signals")) {
+#if RTHREAD_TEST_POSIX
     const auto child = test_support::run_scenario("overflow_with_a_handler_installed_before_ours");
     if (ours()) {
         check_overflow_reported(child, "over");
@@ -312,9 +331,12 @@ BOOST_AUTO_TEST_CASE(overflow_is_ours_even_with_a_handler_installed_before) {
         // alternate stack, sees the fault.
         BOOST_TEST(child.exit_code == 42, child.stderr_text);
     }
+#endif
 }
 
-BOOST_AUTO_TEST_CASE(sigbus_is_handed_on) {
+BOOST_AUTO_TEST_CASE(sigbus_is_handed_on,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "POSIX signals")) {
+#if RTHREAD_TEST_POSIX
     const auto child = test_support::run_scenario("sigbus_past_the_end_of_a_file_mapping");
     BOOST_TEST(child.stderr_text.find("overflowed") == std::string::npos, child.stderr_text);
     if (ours()) {
@@ -322,10 +344,12 @@ BOOST_AUTO_TEST_CASE(sigbus_is_handed_on) {
     } else {
         BOOST_TEST(!(child.exited && child.exit_code == 0));
     }
+#endif
 }
 
 // ---- threads that do not overflow --------------------------------------
 
+#if RTHREAD_TEST_POSIX
 namespace {
 
 std::atomic<int> usr2_seen{0};
@@ -348,13 +372,16 @@ int deep(int n) {
 }
 
 } // namespace
+#endif
 
 // The alternate stack is carved from the bottom of the thread's own stack
 // and never unregistered. Signals that run on it while the thread is
 // shallow (the region is free) or deep inside it (the kernel then pushes
 // the signal frame below the stack pointer, as without an alternate stack)
 // leave every live frame intact.
-BOOST_AUTO_TEST_CASE(signals_on_the_alternate_stack_leave_live_frames_intact) {
+BOOST_AUTO_TEST_CASE(signals_on_the_alternate_stack_leave_live_frames_intact,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "POSIX signals")) {
+#if RTHREAD_TEST_POSIX
     struct sigaction action {};
     action.sa_handler = &on_usr2;
     action.sa_flags = SA_ONSTACK;
@@ -370,4 +397,5 @@ BOOST_AUTO_TEST_CASE(signals_on_the_alternate_stack_leave_live_frames_intact) {
     }
     BOOST_TEST(usr2_seen.load() == before + 4);
     ::sigaction(SIGUSR2, &previous, nullptr);
+#endif
 }

@@ -3,7 +3,7 @@
 #
 #   bash tools/sources/fetch.sh boost   # the full Boost 1.81 source tree (with boost/ made by `b2 headers`)
 #   bash tools/sources/fetch.sh fmt     # fmt 9.1's sources
-#   bash tools/sources/fetch.sh gcc     # gcc-12's sources (libbacktrace)
+#   bash tools/sources/fetch.sh gcc     # gcc-12's libbacktrace with what its configure needs
 #
 # Downloads and trees are kept under $RTHREAD_CACHE (default
 # /var/cache/rthread), so later runs on the same machine reuse them; an
@@ -44,6 +44,21 @@ if [ ! -e "$cache/$tree/.rthread-complete" ]; then
     top=$(find "$cache/$tree.partial" -mindepth 1 -maxdepth 1 -type d | head -n 1)
     mv "$top" "$cache/$tree"
     rm -rf "$cache/$tree.partial"
+    if [ "$what" = gcc ]; then
+        # Debian's orig tarball nests upstream's (gcc-12.2.0-dfsg.tar.xz,
+        # beside newlib's and gm2's): unpack from it libbacktrace and the
+        # top-level files and directories its configure and build read.
+        inner=$(find "$cache/$tree" -maxdepth 1 -name 'gcc-*.tar.*' | head -n 1)
+        if [ -n "$inner" ]; then
+            tar -xf "$inner" -C "$cache/$tree" --strip-components=1 --wildcards \
+                '*/libbacktrace/*' '*/include/*' '*/config/*' '*/config.guess' \
+                '*/config.sub' '*/install-sh' '*/ltmain.sh' '*/missing' '*/mkinstalldirs' \
+                '*/move-if-change' '*/libtool.m4' '*/ltoptions.m4' '*/ltsugar.m4' \
+                '*/ltversion.m4' '*/lt~obsolete.m4' '*/compile' '*/depcomp' '*/ar-lib' \
+                '*/test-driver' '*/config-ml.in' '*/multilib.am' >&2
+            rm -f "$cache/$tree"/*.tar.*
+        fi
+    fi
     if [ "$what" = boost ]; then
         # Debian's tarball cannot bootstrap its own b2 (no jamgram.cpp): the
         # installed b2 reads its build system from /usr/share/b2.

@@ -240,7 +240,11 @@ private:
 /// detaches it.
 class native_thread {
 public:
-    using native_handle_type = std::thread::native_handle_type; // pthread_t on POSIX
+#if defined(_WIN32)
+    using native_handle_type = void*; // the thread's HANDLE (Boost.Thread's win32 API)
+#else
+    using native_handle_type = std::thread::native_handle_type; // pthread_t
+#endif
 
     native_thread() noexcept = default;
     native_thread(native_thread&& other) noexcept
@@ -251,7 +255,9 @@ public:
     }
     ~native_thread();
 
-    void swap(native_thread& other) noexcept { std::swap(thread_, other.thread_); }
+    void swap(native_thread& other) noexcept {
+        std::swap(thread_, other.thread_);
+    }
 
     /// Waits until the thread has ended (pthread_join), then lets it go.
     /// Throws std::system_error (e.g. resource_deadlock_would_occur when a

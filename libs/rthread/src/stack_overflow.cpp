@@ -1,6 +1,6 @@
 // The stack-overflow report (stack_overflow.hpp): the message and the
 // abort. The OS half (guard pages, alternate stacks, the signal handler)
-// is sys/linux_stack_overflow.cpp.
+// is sys/posix_stack_overflow.cpp (sys/windows_stack_overflow.cpp on Windows).
 //
 // When it is installed: at program start, by the static initializer below,
 // which also covers the main thread (Rust installs its handler in the
@@ -16,7 +16,6 @@
 #include <rthread/detail/thread_inner.hpp>
 
 #include <cstdint>
-#include <cstdlib>
 #include <iterator>
 #include <string_view>
 
@@ -54,7 +53,7 @@ std::string_view decimal(std::uint64_t n, char (&buffer)[20]) noexcept {
         "thread '", name, "' (", decimal(sys::current_os_id(), digits),
         ") has overflowed its stack\nfatal runtime error: stack overflow\n"};
     sys::write_stderr(parts, std::size(parts));
-    std::abort();
+    sys::end_process_after_stack_overflow();
 }
 
 void install_once() noexcept {

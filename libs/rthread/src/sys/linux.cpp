@@ -320,7 +320,7 @@ const std::int32_t* thread_id_word(pthread_t thread) noexcept {
 
 } // namespace
 
-bool wait_thread_exit(std::thread::native_handle_type thread,
+bool wait_thread_exit(detail::native_thread::native_handle_type thread,
                       std::optional<std::int64_t> deadline_ns) noexcept {
     const std::int32_t* word = thread_id_word(static_cast<pthread_t>(thread));
     if (word == nullptr) {

@@ -1,5 +1,8 @@
 // The seam for the stack-overflow report: guard pages, alternate signal
-// stacks and the SIGSEGV/SIGBUS handler (sys/linux_stack_overflow.cpp).
+// stacks and the SIGSEGV/SIGBUS handler (sys/posix_stack_overflow.cpp), or
+// on Windows a vectored handler for
+// EXCEPTION_STACK_OVERFLOW with a guaranteed stack reserve
+// (sys/windows_stack_overflow.cpp).
 //
 // What the portable layer (stack_overflow.cpp) decides: the message and
 // that the process then aborts. What this layer decides: whether a fault is
@@ -12,7 +15,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
-#include <thread>
+
+#include <rthread/detail/packet.hpp>
 
 namespace rthread::sys {
 
@@ -46,7 +50,10 @@ struct stack_bounds {
 
 /// The stack of another (just started, not yet joined) thread: one system
 /// call, made by the spawner so that the new thread need not.
-bool thread_stack_bounds(std::thread::native_handle_type thread, stack_bounds& bounds) noexcept;
+/// thread: the native handle Boost.Thread holds (pthread_t; a HANDLE on
+/// Windows). False when the backend does not need or cannot read them.
+bool thread_stack_bounds(detail::native_thread::native_handle_type thread,
+                         stack_bounds& bounds) noexcept;
 
 /// Watches the calling (newly started) thread: records its guard page and
 /// gives it an alternate signal stack carved from the bottom of its own
@@ -56,6 +63,12 @@ void watch_current_thread_stack(const stack_bounds* known = nullptr) noexcept;
 
 /// Writes the parts to stderr in one system call (async-signal-safe).
 void write_stderr(const std::string_view* parts, std::size_t count) noexcept;
+
+/// Ends the process after the report, as abnormal termination: abort()
+/// (SIGABRT) on POSIX, TerminateProcess with exit code 134 on Windows
+/// (where abort() from an exception handler ends it with code 3, or 1
+/// under Wine, and runs its own dialog logic).
+[[noreturn]] void end_process_after_stack_overflow() noexcept;
 
 } // namespace rthread::sys
 

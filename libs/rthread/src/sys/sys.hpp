@@ -1,8 +1,9 @@
 // The seam: the only functions of the library that make OS calls.
 //
-// Everything above this header is portable C++ and Boost; everything below
-// (sys/linux.cpp) is Linux. Another platform provides these functions in a
-// file of its own, as Rust's sys/thread/{unix,windows}.rs each do.
+// Everything above this header is portable C++ and Boost; below it, one
+// backend a platform, as Rust's sys/thread/{unix,windows}.rs: sys/linux.cpp
+// (Linux), sys/windows.cpp (Windows), sys/posix.cpp (any other POSIX system;
+// the build can force it on Linux, where its tests run).
 #ifndef RTHREAD_SRC_SYS_SYS_HPP
 #define RTHREAD_SRC_SYS_SYS_HPP
 
@@ -12,11 +13,13 @@
 #include <optional>
 #include <string>
 #include <vector>
-#include <thread>
+
+#include <rthread/detail/packet.hpp>
 
 namespace rthread::sys {
 
-/// The calling thread's OS id (gettid on Linux), as panic messages show it.
+/// The calling thread's OS id (gettid on Linux, GetCurrentThreadId on
+/// Windows), as panic messages show it.
 std::uint64_t current_os_id() noexcept;
 
 /// True on the process's main thread (the thread whose OS id is the pid).
@@ -26,14 +29,23 @@ bool is_main_thread() noexcept;
 void set_current_thread_name(const char* name) noexcept;
 
 /// The longest OS thread name in bytes (15 on Linux); 0 when names are not
-/// supported.
+/// supported. Windows (SetThreadDescription) has no limit.
+#if defined(_WIN32)
+constexpr std::size_t max_thread_name = static_cast<std::size_t>(-1);
+#elif defined(__APPLE__)
+constexpr std::size_t max_thread_name = 63;
+#elif defined(__FreeBSD__)
+constexpr std::size_t max_thread_name = 19; // MAXCOMLEN
+#else
 constexpr std::size_t max_thread_name = 15;
+#endif
 
 /// The smallest stack a thread may be given (PTHREAD_STACK_MIN).
 std::size_t min_thread_stack() noexcept;
 
 /// Calls exit_hook(value) on the calling thread when it ends, after its C++
-/// thread_local destructors (a pthread key destructor). Setting it again from
+/// thread_local destructors (a pthread key destructor; on Windows a TLS
+/// callback). Not on the main thread at process exit. Setting it again from
 /// within the hook makes it run again, a bounded number of times. False when
 /// the C library cannot record it (pthread_setspecific: ENOMEM, for a key
 /// past the first 32 on a thread that cannot get the memory for more): the
@@ -60,6 +72,8 @@ std::optional<std::size_t> affinity_cpu_count() noexcept;
 /// The cgroup (v2 cpu.max or v1 cpu.cfs_quota_us/cpu.cfs_period_us) CPU
 /// quota of the process, in whole CPUs (at least 1), looking under root
 /// ("" in production; tests pass a fake tree). nullopt when none is set.
+/// On Windows: the hard CPU rate cap of the process's job object (root must
+/// be ""); elsewhere without cgroups: nullopt.
 std::optional<std::size_t> cgroup_cpu_quota(const std::string& root) noexcept;
 
 /// Affinity (builder::affinity, current_affinity). CPUs are the indices the
@@ -78,7 +92,8 @@ bool set_current_thread_cpus(const std::vector<std::size_t>& cpus) noexcept;
 /// From now on the calling thread ignores pthread_cancel().
 void ignore_cancellation() noexcept;
 
-/// Runs prepare/parent/child around fork() (pthread_atfork).
+/// Runs prepare/parent/child around fork() (pthread_atfork; nothing on
+/// Windows, which has no fork).
 void at_fork(void (*prepare)(), void (*parent)(), void (*child)()) noexcept;
 
 /// Waits until `thread` (started, not yet joined) has ended for the OS:
@@ -87,7 +102,7 @@ void at_fork(void (*prepare)(), void (*parent)(), void (*child)()) noexcept;
 /// on). False at deadline_ns on the monotonic clock (nullopt: no deadline).
 /// Where the C library does not say where that id is kept, returns true at
 /// once and a join that follows is not bounded.
-bool wait_thread_exit(std::thread::native_handle_type thread,
+bool wait_thread_exit(detail::native_thread::native_handle_type thread,
                       std::optional<std::int64_t> deadline_ns) noexcept;
 
 } // namespace rthread::sys

@@ -1,5 +1,10 @@
-// The Linux side of the stack-overflow report (stack_overflow.hpp).
+// The POSIX side of the stack-overflow report (stack_overflow.hpp), for
+// Linux and the generic POSIX backend alike: guard pages, alternate signal
+// stacks, a SIGSEGV/SIGBUS handler. What differs is how a thread's stack is
+// found: pthread_getattr_np (glibc, musl), pthread_attr_get_np (FreeBSD),
+// pthread_get_stackaddr_np (macOS).
 //
+// The figures below are Linux's.
 // Cost per thread, by design: two system calls, no mapping. glibc already
 // puts a guard page below every thread stack it makes; pthread_getattr_np
 // tells where it is (for a thread other than main it reads glibc's own
@@ -35,12 +40,17 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 
 #include <pthread.h>
 #include <signal.h>
-#include <sys/auxv.h>
 #include <sys/uio.h>
 #include <unistd.h>
+#if defined(__linux__)
+#include <sys/auxv.h>
+#elif defined(__FreeBSD__)
+#include <pthread_np.h>
+#endif
 
 namespace rthread::sys {
 
@@ -178,16 +188,33 @@ void use_alternate_stack(void* base, std::size_t size) noexcept {
 }
 
 bool stack_bounds_of(pthread_t thread, stack_bounds& bounds) noexcept {
+#if defined(__APPLE__)
+    // The top and the size; the guard is the default's, a page.
+    const auto top = reinterpret_cast<std::uintptr_t>(::pthread_get_stackaddr_np(thread));
+    bounds.size = ::pthread_get_stacksize_np(thread);
+    bounds.low = top - bounds.size;
+    bounds.guard = boost::context::stack_traits::page_size();
+    return true;
+#else
     pthread_attr_t attr;
+#if defined(__FreeBSD__) || defined(__OpenBSD__) || defined(__DragonFly__)
+    ::pthread_attr_init(&attr);
+    if (::pthread_attr_get_np(thread, &attr) != 0) {
+        ::pthread_attr_destroy(&attr);
+        return false;
+    }
+#else
     if (::pthread_getattr_np(thread, &attr) != 0) {
         return false;
     }
+#endif
     void* base = nullptr;
     const bool ok = ::pthread_attr_getstack(&attr, &base, &bounds.size) == 0 &&
                     ::pthread_attr_getguardsize(&attr, &bounds.guard) == 0;
     ::pthread_attr_destroy(&attr);
     bounds.low = reinterpret_cast<std::uintptr_t>(base);
     return ok;
+#endif
 }
 
 bool current_stack_bounds(stack_bounds& bounds) noexcept {
@@ -227,7 +254,11 @@ std::size_t wanted_alternate_stack_size() noexcept {
 // signal frame (AT_MINSIGSTKSZ; glibc's MINSIGSTKSZ is far more generous)
 // and a page for the report.
 std::size_t least_alternate_stack_size() noexcept {
+#if defined(__linux__)
     const unsigned long frame = ::getauxval(AT_MINSIGSTKSZ);
+#else
+    const unsigned long frame = MINSIGSTKSZ;
+#endif
     return std::max<std::size_t>(frame, 2048) + boost::context::stack_traits::page_size();
 }
 
@@ -254,7 +285,8 @@ void install_stack_overflow_handler(stack_overflow_report on_overflow) noexcept 
     }
 }
 
-bool thread_stack_bounds(std::thread::native_handle_type thread, stack_bounds& bounds) noexcept {
+bool thread_stack_bounds(detail::native_thread::native_handle_type thread,
+                         stack_bounds& bounds) noexcept {
     return stack_bounds_of(thread, bounds);
 }
 
@@ -296,6 +328,10 @@ void write_stderr(const std::string_view* parts, std::size_t count) noexcept {
     }
     while (::writev(STDERR_FILENO, vector, static_cast<int>(count)) == -1 && errno == EINTR) {
     }
+}
+
+void end_process_after_stack_overflow() noexcept {
+    std::abort();
 }
 
 } // namespace rthread::sys

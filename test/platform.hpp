@@ -1,0 +1,35 @@
+// What a test case needs of the platform. A case that cannot mean anything
+// on some platform (fork, POSIX signals, /proc, cgroups) stays in its
+// suite, disabled there with the reason, and its body compiled out:
+//   BOOST_AUTO_TEST_CASE(name, RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "fork")) {
+//   #if RTHREAD_TEST_POSIX
+//       ...
+//   #endif
+//   }
+// Boost.Test counts it as skipped (test_cases_skipped in the report), and
+// tools/run_tests.sh shows that count: nothing is skipped silently.
+#ifndef RTHREAD_TEST_PLATFORM_HPP
+#define RTHREAD_TEST_PLATFORM_HPP
+
+#include <boost/test/unit_test.hpp>
+
+/// fork, POSIX signals, pthreads, rlimits.
+#if defined(_WIN32)
+#define RTHREAD_TEST_POSIX 0
+#else
+#define RTHREAD_TEST_POSIX 1
+#endif
+
+/// The Linux backend (sys/linux.cpp): /proc, cgroups, Linux's thread names.
+/// Not with the generic POSIX backend forced (RTHREAD_SYS_POSIX).
+#if defined(__linux__) && !defined(RTHREAD_SYS_POSIX)
+#define RTHREAD_TEST_LINUX_BACKEND 1
+#else
+#define RTHREAD_TEST_LINUX_BACKEND 0
+#endif
+
+#define RTHREAD_TEST_ONLY_IF(condition, why)                                                       \
+    *boost::unit_test::enable_if<(condition) != 0>() *                                             \
+        boost::unit_test::description("not on this platform: " why)
+
+#endif
