@@ -291,6 +291,8 @@ bool set_current_thread_cpus(const std::vector<std::size_t>& cpus) noexcept {
         CPU_SET(cpu, &set);
     }
     return ::sched_setaffinity(0, sizeof(set), &set) == 0;
+}
+
 void ignore_cancellation() noexcept {
     int previous = 0;
     ::pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &previous);
