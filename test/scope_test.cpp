@@ -549,9 +549,10 @@ BOOST_AUTO_TEST_CASE(native_handle_is_the_threads_handle) {
             release.wait();
             return ::GetCurrentThreadId();
         });
-        const HANDLE native = handle.native_handle();
+        // Read before join(), which closes the handle.
+        const DWORD native_id = ::GetThreadId(handle.native_handle());
         release.open();
-        BOOST_TEST(::GetThreadId(native) == handle.join().value());
+        BOOST_TEST(native_id == handle.join().value());
     });
 }
 #else

@@ -139,13 +139,14 @@ std::size_t default_stack_size() {
 }
 
 // Rounds up to the page size and raises to the platform minimum; nullopt
-// when the rounding itself would overflow (such a stack cannot be had).
+// when the rounded size would pass sys::max_thread_stack (such a stack
+// cannot be had).
 std::optional<std::size_t> usable_stack_size(std::size_t requested) noexcept {
     const std::size_t page = boost::context::stack_traits::page_size();
     const std::size_t minimum =
         std::max(boost::context::stack_traits::minimum_size(), sys::min_thread_stack());
     std::size_t size = std::max(requested, minimum);
-    if (size > std::numeric_limits<std::size_t>::max() - (page - 1)) {
+    if (size > sys::max_thread_stack - (page - 1)) {
         return std::nullopt;
     }
     return (size + page - 1) / page * page;

@@ -43,6 +43,15 @@ constexpr std::size_t max_thread_name = 15;
 /// The smallest stack a thread may be given (PTHREAD_STACK_MIN).
 std::size_t min_thread_stack() noexcept;
 
+/// The largest stack a thread may be asked for. On Windows, Boost.Thread
+/// hands the size to _beginthreadex as an unsigned int, which would cut a
+/// larger one to a wrong size instead of refusing it.
+#if defined(_WIN32)
+constexpr std::size_t max_thread_stack = static_cast<unsigned int>(-1);
+#else
+constexpr std::size_t max_thread_stack = static_cast<std::size_t>(-1);
+#endif
+
 /// Calls exit_hook(value) on the calling thread when it ends, after its C++
 /// thread_local destructors (a pthread key destructor; on Windows a TLS
 /// callback). Not on the main thread at process exit. Setting it again from

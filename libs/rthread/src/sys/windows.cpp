@@ -20,6 +20,10 @@
 #endif
 #include <windows.h>
 
+#if defined(__MINGW32__)
+#include <pthread.h>
+#endif
+
 #if defined(_MSC_VER)
 #pragma comment(lib, "synchronization.lib")
 #endif
@@ -119,11 +123,42 @@ void run_cxx_thread_dtors() noexcept {
 // emutls frees the thread's thread_local objects, which the hook still
 // reads (the rthread handle of the thread); destructors it registers run
 // after it.
+void run_thread_teardown() noexcept {
+    run_cxx_thread_dtors();
+    run_exit_hook();
+    run_cxx_thread_dtors();
+}
+
 void NTAPI on_tls_event_for_cxx(PVOID, DWORD reason, PVOID) {
     if (reason == DLL_THREAD_DETACH) {
-        run_cxx_thread_dtors();
-        run_exit_hook();
-        run_cxx_thread_dtors();
+        run_thread_teardown();
+    }
+}
+
+// A thread made by winpthreads (std::thread, pthread_create) runs its
+// pthread key destructors when its function returns, before any TLS
+// callback, in the order the keys were made; emutls's key, made at the
+// first use of a thread_local, frees the thread's thread_local objects, so
+// by the time of .CRT$XLE they are gone. This key, made by a constructor
+// of the first priority (before any thread_local is used), comes before
+// emutls's: its destructor runs the same teardown while the objects are
+// still there. Set on every thread with something to tear down; on
+// threads winpthreads did not make, the TLS callback above runs first and
+// this destructor then finds nothing left.
+pthread_key_t early_teardown_key;
+bool early_teardown_key_made = false; // written before main, read after
+
+void early_teardown(void*) noexcept {
+    run_thread_teardown();
+}
+
+__attribute__((constructor(101))) void make_early_teardown_key() {
+    early_teardown_key_made = ::pthread_key_create(&early_teardown_key, &early_teardown) == 0;
+}
+
+void arm_early_teardown() noexcept {
+    if (early_teardown_key_made) {
+        ::pthread_setspecific(early_teardown_key, &early_teardown_key); // any non-null value
     }
 }
 #endif
@@ -152,6 +187,7 @@ extern "C" int __cxa_thread_atexit(void (*destroy)(void*), void* object, void*) 
         return -1;
     }
     ::TlsSetValue(slot, d);
+    arm_early_teardown();
     return 0;
 }
 
@@ -230,7 +266,11 @@ bool set_thread_exit_value(void (*exit_hook)(void*), void* value) noexcept {
         exit_slot.store(s, std::memory_order_relaxed);
         return s;
     }();
-    return ::TlsSetValue(slot, value) != FALSE;
+    const bool set = ::TlsSetValue(slot, value) != FALSE;
+#if defined(__MINGW32__)
+    arm_early_teardown();
+#endif
+    return set;
 }
 
 namespace {

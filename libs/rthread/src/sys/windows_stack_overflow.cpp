@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstddef>
 
 #ifndef NOMINMAX
 #define NOMINMAX
@@ -56,9 +57,38 @@ LONG CALLBACK on_exception(PEXCEPTION_POINTERS info) {
     return EXCEPTION_CONTINUE_SEARCH;
 }
 
+// Wine (8.0) commits a thread's whole stack up front and leaves a single
+// guard page, just above the last one: the overflow is raised on that last
+// page whatever the guarantee, and dispatching it needs more than the page
+// left, so the thread is ended with no handler run (and its joiner waits
+// forever). Where the stack's low end is committed so, a guard page of our
+// own inside the guaranteed area gets the exception raised with the
+// guarantee still below. On Windows that part of the stack is only
+// reserved, the guarantee works as documented, and nothing is done.
+void guard_inside_the_guarantee() noexcept {
+    MEMORY_BASIC_INFORMATION stack{};
+    if (::VirtualQuery(&stack, &stack, sizeof stack) == 0) {
+        return;
+    }
+    SYSTEM_INFO system;
+    ::GetSystemInfo(&system);
+    const std::size_t page = system.dwPageSize;
+    // The lowest page is the hard guard; the guarantee lies above the next.
+    char* const guard = static_cast<char*>(stack.AllocationBase) + stack_guarantee;
+    MEMORY_BASIC_INFORMATION at_guard{};
+    if (guard + 4 * page > reinterpret_cast<char*>(&stack) ||
+        ::VirtualQuery(guard, &at_guard, sizeof at_guard) == 0 || at_guard.State != MEM_COMMIT ||
+        (at_guard.Protect & PAGE_GUARD) != 0) {
+        return;
+    }
+    DWORD old = 0;
+    ::VirtualProtect(guard, page, PAGE_READWRITE | PAGE_GUARD, &old);
+}
+
 void watch() noexcept {
     ULONG size = stack_guarantee;
     if (::SetThreadStackGuarantee(&size)) {
+        guard_inside_the_guarantee();
         ::TlsSetValue(watched_slot, &watched_slot); // any non-null value
     }
 }
