@@ -1,5 +1,5 @@
 // Printing ids and handles as Rust's Debug does: operator<< and
-// fmt::formatter give the same text (API.md: "ThreadId(7)" and
+// fmt::formatter give the same text (Rust's Debug: "ThreadId(7)" and
 // "Thread { id: ThreadId(1), name: Some("main"), .. }").
 #define BOOST_TEST_MODULE format
 #include <boost/test/unit_test.hpp>

@@ -210,7 +210,7 @@ RTHREAD_SCENARIO(default_hook_reports) {
 }
 
 // The column appears where the compiler provides one (clang; g++ in C++20
-// through std::source_location), as API.md allows.
+// through std::source_location), as the reference allows.
 BOOST_AUTO_TEST_CASE(default_hook_writes_rust_style_report_to_stderr) {
     const auto child = test_support::run_scenario("default_hook_reports");
     BOOST_TEST(child.exit_code == 0);

@@ -797,7 +797,7 @@ BOOST_AUTO_TEST_CASE(scope_handle_spawn_throws_system_error_when_no_thread_can_b
 }
 
 BOOST_AUTO_TEST_CASE(scope_neither_consumes_nor_leaves_a_park_token) {
-    // API.md "Parking": Rust's scope parks and may leave a stray token; ours
+    // Rust's scope parks and may leave a stray token; ours
     // waits by other means.
     const auto busy_scope = [] {
         rthread::scope([](rthread::scope_handle& s) {

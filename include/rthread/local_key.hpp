@@ -49,7 +49,7 @@
 
 namespace rthread {
 
-/// The state of a key on the calling thread (the seed's LocalKeyState).
+/// The state of a key on the calling thread (Rust's unstable LocalKeyState).
 enum class local_key_state {
     /// No value yet on this thread (also while the initializer runs): the
     /// next access runs the initializer.

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Every public header compiles on its own, warning-free with
 # -Wall -Wextra -Wpedantic, in C++17 and C++20, with g++ and clang++
-# (API.md). One case a header, compiler and standard.
+# (doc/reference.md). One case a header, compiler and standard.
 set -u
 cd "$(dirname "$0")/../.."
 tmp=$(mktemp -d)

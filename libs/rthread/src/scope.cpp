@@ -2,7 +2,7 @@
 // result slots, and its end (see scope.hpp, detail/scope_state.hpp).
 //
 // The scope waits on its own futex word, never on the caller's parking
-// token (API.md "Parking"). The state is reference counted, so the waiter
+// token (the library never consumes nor leaves a park token). The state is reference counted, so the waiter
 // may return, and the scope's frame go away, while the last thread is still
 // on its way out (it wakes the waiter before it lets go of the state).
 #include <rthread/scope.hpp>
