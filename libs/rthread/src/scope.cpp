@@ -2,9 +2,9 @@
 // result slots, and its end (see scope.hpp, detail/scope_state.hpp).
 //
 // The scope waits on its own futex word, never on the caller's parking
-// token (the library never consumes nor leaves a park token). The state is reference counted, so the waiter
-// may return, and the scope's frame go away, while the last thread is still
-// on its way out (it wakes the waiter before it lets go of the state).
+// token (the library never consumes nor leaves a park token). The state is reference counted, so
+// the waiter may return, and the scope's frame go away, while the last thread is still on its way
+// out (it wakes the waiter before it lets go of the state).
 #include <rthread/scope.hpp>
 
 #include "sys/sys.hpp"
