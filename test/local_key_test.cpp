@@ -36,6 +36,13 @@
 
 #include <pthread.h>
 
+#if defined(_WIN32)
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+#endif
+
 namespace {
 
 constexpr const char* access_error_text =
@@ -1115,6 +1122,45 @@ BOOST_AUTO_TEST_CASE(key_first_touched_by_a_thread_specific_ptr_cleanup_on_a_std
     std::thread([] { tsp.reset(new int(7)); }).join();
     check_nothing_left_behind();
 }
+
+#if defined(_WIN32)
+// A thread neither rthread nor winpthreads made: the TLS callbacks alone
+// run its C++ thread_local destructors and then the keys' teardown.
+namespace {
+template <typename F>
+void run_on_a_createthread_thread(F f) {
+    const HANDLE thread = ::CreateThread(
+        nullptr, 0,
+        [](void* arg) -> DWORD {
+            (*static_cast<F*>(arg))();
+            return 0;
+        },
+        &f, 0, nullptr);
+    BOOST_TEST_REQUIRE(thread != nullptr);
+    ::WaitForSingleObject(thread, INFINITE);
+    ::CloseHandle(thread);
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(values_on_a_createthread_thread_are_destroyed_in_order) {
+    using namespace order_test;
+    the_log().clear();
+    run_on_a_createthread_thread([] {
+        A.with([](logs_on_destroy&) {});
+        D.with([](touches_late&) {});
+        C.with([](logs_on_destroy&) {});
+    });
+    BOOST_TEST(the_log().events() == expected({"C", "D", "LATE", "A"}),
+               boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(key_first_touched_by_a_cpp_thread_local_destructor_on_a_createthread_thread) {
+    the_log().clear();
+    run_on_a_createthread_thread([] { cpp_thread_local_test::use_cpp_local(); });
+    BOOST_TEST(the_log().events() == expected({"cpp thread_local destroyed", "C"}),
+               boost::test_tools::per_element());
+}
+#endif
 
 BOOST_AUTO_TEST_CASE(running_the_teardown_again_destroys_only_values_made_since) {
     // rthread-made threads run the teardown before they count as ended; the
