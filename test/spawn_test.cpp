@@ -313,19 +313,20 @@ BOOST_AUTO_TEST_CASE(joinable_until_joined) {
 BOOST_AUTO_TEST_CASE(second_join_throws_invalid_argument) {
     auto h = rthread::spawn([] { return 1; });
     h.join().value();
-    BOOST_CHECK_EXCEPTION(h.join(), std::system_error, is_invalid_argument);
-    BOOST_CHECK_EXCEPTION(h.try_join_for(std::chrono::seconds(1)), std::system_error,
+    BOOST_CHECK_EXCEPTION((void)h.join(), std::system_error, is_invalid_argument);
+    BOOST_CHECK_EXCEPTION((void)h.try_join_for(std::chrono::seconds(1)), std::system_error,
                           is_invalid_argument);
 }
 
 BOOST_AUTO_TEST_CASE(join_of_empty_or_moved_from_handle_throws_invalid_argument) {
     rthread::join_handle<void> empty;
-    BOOST_CHECK_EXCEPTION(empty.join(), std::system_error, is_invalid_argument);
-    BOOST_CHECK_EXCEPTION(empty.try_join_until(std::chrono::steady_clock::now()), std::system_error,
-                          is_invalid_argument);
+    BOOST_CHECK_EXCEPTION((void)empty.join(), std::system_error, is_invalid_argument);
+    BOOST_CHECK_EXCEPTION((void)empty.try_join_until(std::chrono::steady_clock::now()),
+                          std::system_error, is_invalid_argument);
     auto h = rthread::spawn([] {});
     auto moved = std::move(h);
-    BOOST_CHECK_EXCEPTION(h.join(), std::system_error, is_invalid_argument); // NOLINT: moved from
+    BOOST_CHECK_EXCEPTION((void)h.join(), std::system_error,
+                          is_invalid_argument); // NOLINT: moved from
     moved.join().value();
 }
 
