@@ -217,21 +217,30 @@ void report_without_allocating(const caught_panic& caught) noexcept {
                                                                 : std::string_view("<unnamed>");
     char text[1024];
     std::size_t size = 0;
-    const auto add = [&](auto&&... parts) {
-        const auto out = fmt::format_to_n(text + size, sizeof text - size, parts...);
-        size = std::min(sizeof text, size + out.size);
-    };
+    // The format strings stay at the call (checked at compile time: passed
+    // on through a function they would no longer be constant in C++20).
+    const auto advance = [&](std::size_t written) { size = std::min(sizeof text, size + written); };
     try {
-        add(FMT_STRING("thread '{}' ({}) panicked"), name, sys::current_os_id());
+        advance(fmt::format_to_n(text + size, sizeof text - size,
+                                 FMT_STRING("thread '{}' ({}) panicked"), name,
+                                 sys::current_os_id())
+                    .size);
         if (caught.location) {
-            add(FMT_STRING(" at {}:{}"), caught.location->file_name(), caught.location->line());
+            advance(fmt::format_to_n(text + size, sizeof text - size, FMT_STRING(" at {}:{}"),
+                                     caught.location->file_name(), caught.location->line())
+                        .size);
             if (caught.location->column() != 0) {
-                add(FMT_STRING(":{}"), caught.location->column());
+                advance(fmt::format_to_n(text + size, sizeof text - size, FMT_STRING(":{}"),
+                                         caught.location->column())
+                            .size);
             }
         }
-        add(FMT_STRING(":\n{}\nnote: out of memory while reporting this panic: the panic hook "
-                       "did not run\n"),
-            caught.text != nullptr ? caught.text : "unknown exception");
+        advance(fmt::format_to_n(
+                    text + size, sizeof text - size,
+                    FMT_STRING(":\n{}\nnote: out of memory while reporting this panic: the "
+                               "panic hook did not run\n"),
+                    caught.text != nullptr ? caught.text : "unknown exception")
+                    .size);
     } catch (...) { // fmt into a fixed buffer does not allocate; nothing else is left
         size = 0;
     }
