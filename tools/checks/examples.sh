@@ -45,11 +45,16 @@ for source in doc/examples/*.cpp; do
     fi
 done
 
-# RTHREAD_BACKTRACE=1 on a real program: the trace starts at the panic.
+# RTHREAD_BACKTRACE=1 on a real program: the trace starts at the panic
+# (RTHREAD_PANIC reports at its site, so the first frames are the macro's
+# own, in include/rthread/; the first frame outside them is the panicking
+# line).
 if [ -x "$work/bin/panics" ]; then
     RTHREAD_BACKTRACE=1 timeout 120 "$work/bin/panics" >/dev/null 2>"$work/bt.stderr"
+    first=$(sed -n '/^stack backtrace:$/,$p' "$work/bt.stderr" | grep -E '^ +at ' |
+        grep -v 'include/rthread/' | head -n 1)
     if grep -q '^stack backtrace:$' "$work/bt.stderr" &&
-        grep -A2 '^stack backtrace:$' "$work/bt.stderr" | grep -q 'at doc/examples/panics.cpp:'; then
+        [[ "$first" == *"at doc/examples/panics.cpp:"* ]]; then
         ok "panics with RTHREAD_BACKTRACE=1 prints a backtrace from the panicking line"
     else
         cat "$work/bt.stderr"
