@@ -80,7 +80,8 @@ import glob, os
 platforms = {"linux": "linux", "win": "windows", "darwin": "osx", "macos": "osx", "osx": "osx"}
 have = {v for k, v in platforms.items()
         if any(os.path.basename(f).startswith(k) for f in glob.glob("libs/rthread/src/sys/*.cpp"))}
-claimed = set(re.findall(r"[a-z]+", m.get("supports", "")))
+# Platform names only: qualifiers (mingw, uwp, static) narrow a platform.
+claimed = set(re.findall(r"[a-z]+", m.get("supports", ""))) & {"linux", "windows", "osx", "freebsd", "android"}
 need(have and claimed == have,
      f"supports is '{m.get('supports')}' but libs/rthread/src/sys/ implements {sorted(have)}")
 for e in errors:
