@@ -104,8 +104,10 @@ if [ "${RTHREAD_CHECKS:-1}" != 0 ]; then
         echo "=== check: $check"
         log="bin/checks-$(basename "$check" .sh).log"
         mkdir -p bin
+        started=$(date +%s)
         bash "$check" >"$log" 2>&1
         rc=$?
+        echo "    ($(basename "$check" .sh): $(($(date +%s) - started)) s)"
         last=$(tail -n 1 "$log")
         if [[ "$last" =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
             p=${BASH_REMATCH[1]}
