@@ -157,7 +157,7 @@ template <class Format, class... ArgsThenEnd>
 #define RTHREAD_PANIC_FORMAT_(format)                                                              \
     [] {                                                                                           \
         struct RTHREAD_PANIC_HIDDEN_ rthread_panic_format : ::fmt::detail::compile_string {        \
-            using char_type = char;                                                                \
+            using char_type [[maybe_unused]] = char;                                               \
             constexpr operator ::fmt::string_view() const {                                        \
                 return ::rthread::detail::panic_format_view(format);                               \
             }                                                                                      \
