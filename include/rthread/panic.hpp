@@ -15,7 +15,7 @@
 #include <rthread/thread.hpp>
 
 #include <boost/assert/source_location.hpp>
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <exception>
 #include <functional>
@@ -67,6 +67,12 @@ namespace detail {
 /// Reports e through the panic hook, at the panic site, and marks it
 /// reported so that it is not reported again when it leaves the thread.
 void report_panic_at_site(panic_error& e) noexcept;
+
+/// RTHREAD_PANIC's format literal as fmt's view of it.
+template <std::size_t N>
+constexpr fmt::string_view panic_format_view(const char (&format)[N]) noexcept {
+    return fmt::string_view(format, N - 1);
+}
 
 /// Ends RTHREAD_PANIC's arguments (so that the macro always has one after
 /// the format, in C++17 as in C++20).
@@ -120,7 +126,7 @@ template <class Format, class Tuple, std::size_t... I>
     throw e;
 }
 
-// format: a compile-time format string (FMT_STRING), checked against the
+// format: a compile-time format string (RTHREAD_PANIC_FORMAT_), checked against the
 // arguments at compile time in C++17 and C++20; args: the arguments, then
 // end_of_panic_args.
 template <class Format, class... ArgsThenEnd>
@@ -139,7 +145,32 @@ template <class Format, class... ArgsThenEnd>
 /// (C++17 and C++20): RTHREAD_PANIC("{}", text) for a runtime string.
 #define RTHREAD_PANIC(...) RTHREAD_PANIC_SPLIT_(__VA_ARGS__, ::rthread::detail::end_of_panic_args{})
 #define RTHREAD_PANIC_SPLIT_(format, ...)                                                          \
-    ::rthread::detail::throw_panic(BOOST_CURRENT_LOCATION, FMT_STRING(format), __VA_ARGS__)
+    ::rthread::detail::throw_panic(BOOST_CURRENT_LOCATION, RTHREAD_PANIC_FORMAT_(format),          \
+                                   __VA_ARGS__)
+// The format as a type of its own that carries the text, as fmt's FMT_STRING
+// makes it: fmt checks a string whose type derives from
+// fmt::detail::compile_string against the arguments in a constant
+// expression, in C++17 as in C++20. FMT_STRING itself is in fmt/format.h,
+// 14,000 preprocessed lines more than the fmt/core.h this header needs. A
+// captureless lambda cannot name a local variable, and panic_format_view
+// takes an array only: the format must be a literal.
+#define RTHREAD_PANIC_FORMAT_(format)                                                              \
+    [] {                                                                                           \
+        struct RTHREAD_PANIC_HIDDEN_ rthread_panic_format : ::fmt::detail::compile_string {        \
+            using char_type [[maybe_unused]] = char;                                               \
+            constexpr operator ::fmt::string_view() const {                                        \
+                return ::rthread::detail::panic_format_view(format);                               \
+            }                                                                                      \
+        };                                                                                         \
+        return rthread_panic_format();                                                             \
+    }()
+// Hidden, as FMT_STRING's type is: under -fvisibility=hidden, GCC 6 and 7
+// warn that the type is more visible than its base (fmtlib/fmt#1973).
+#if defined(__GNUC__) && !defined(__clang__)
+#define RTHREAD_PANIC_HIDDEN_ __attribute__((visibility("hidden")))
+#else
+#define RTHREAD_PANIC_HIDDEN_
+#endif
 
 /// Rust's std::panic::catch_unwind: calls f() and gives its value, or any
 /// exception it threw as the exception_ptr. (A panic raised by

@@ -10,13 +10,13 @@
 
 #include <rthread/detail/thread_inner.hpp>
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <iosfwd>
 #include <optional>
-#include <ostream>
 #include <string_view>
 #include <vector>
 

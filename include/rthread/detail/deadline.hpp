@@ -10,7 +10,6 @@
 #define RTHREAD_DETAIL_DEADLINE_HPP
 
 #include <chrono>
-#include <cmath>
 #include <cstdint>
 
 namespace rthread::detail {
@@ -28,8 +27,14 @@ inline nanos saturate(wide_nanos d) noexcept {
     if (d.count() >= static_cast<long double>(forever.count())) {
         return forever;
     }
-    // Rounded up: a wait of 0.5 ns must still not return early.
-    return nanos(static_cast<nanos::rep>(std::ceil(d.count())));
+    // Rounded up: a wait of 0.5 ns must still not return early. (By hand, not
+    // std::ceil: <cmath> would be a third of this header's cost to every
+    // user. d is in (0, forever) here, so the truncation is defined.)
+    auto whole = static_cast<nanos::rep>(d.count());
+    if (static_cast<long double>(whole) < d.count()) {
+        ++whole;
+    }
+    return nanos(whole);
 }
 
 /// d as nanoseconds in [0, forever]; negative and NaN give 0.

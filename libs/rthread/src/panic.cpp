@@ -7,6 +7,7 @@
 #include <rthread/panic.hpp>
 
 #include <boost/core/demangle.hpp>
+#include <fmt/format.h>
 
 #include <cstdio>
 #include <cstdlib>

@@ -1,6 +1,8 @@
 // Printing thread ids and handles as Rust's Debug does.
 #include <rthread/thread.hpp>
 
+#include <ostream>
+
 namespace rthread {
 
 std::ostream& operator<<(std::ostream& os, thread_id id) {
