@@ -10,10 +10,12 @@
 # Linux clang-tidy does not have; the Windows build (tools/windows/) compiles
 # them with warnings as errors.
 #
-# The flags are the build's (Jamfiles): C++17 (the benchmarks are C++20),
+# The flags are the build's (Jamfiles): C++17 (the benchmarks but
+# syscall_probe are C++20),
 # -Iinclude -Ilibs/rthread/src, and for the tests -Itest and
 # -DBOOST_TEST_DYN_LINK. About 5 CPU-minutes; wall time about half that on
 # 2 cores.
+# Arguments: only those files (e.g. tools/checks/tidy.sh test/park_test.cpp).
 # Last line: "N passed, N failed".
 set -u
 cd "$(dirname "$0")/../.."
@@ -29,18 +31,21 @@ if ! command -v "$tidy" >/dev/null; then
     finish
 fi
 
-sources=(libs/rthread/src/*.cpp test/*.cpp tools/tour.cpp tools/bench/*.cpp doc/examples/*.cpp)
-case "$(uname -s)" in
-    Linux) sources+=(libs/rthread/src/sys/linux.cpp libs/rthread/src/sys/posix.cpp
-        libs/rthread/src/sys/posix_stack_overflow.cpp) ;;
-    *) sources+=(libs/rthread/src/sys/posix.cpp libs/rthread/src/sys/posix_stack_overflow.cpp) ;;
-esac
+if [ $# != 0 ]; then
+    sources=("$@") # only these (paths from the tree's root)
+else
+    sources=(libs/rthread/src/*.cpp libs/rthread/src/sys/posix.cpp
+        libs/rthread/src/sys/posix_stack_overflow.cpp test/*.cpp tools/tour.cpp tools/bench/*.cpp
+        doc/examples/*.cpp)
+    [ "$(uname -s)" != Linux ] || sources+=(libs/rthread/src/sys/linux.cpp)
+fi
 
 # One file: its flags by directory; the verdict and output in $work.
 tidy_one() {
     local file=$1 std=c++17 extra=()
     case "$file" in
         test/*) extra=(-Itest -DBOOST_TEST_DYN_LINK) ;;
+        tools/bench/syscall_probe.cpp) ;;
         tools/bench/*) std=c++20 ;;
         libs/rthread/src/sys/posix.cpp) extra=(-DRTHREAD_SYS_POSIX) ;;
     esac
@@ -68,5 +73,7 @@ for file in "${sources[@]}"; do
         bad "$file"
     fi
 done
-echo "(wall time $(($(date +%s) - started)) s on $(nproc) cores)"
+# The children's CPU time (bash's times: its second line).
+cpu=$(times | tail -n 1)
+echo "(wall time $(($(date +%s) - started)) s on $(nproc) cores; CPU time, user and system: $cpu)"
 finish
