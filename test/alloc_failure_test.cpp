@@ -10,6 +10,7 @@
 #include "test_main.hpp"
 
 #include "child_process.hpp"
+#include "counting_new.hpp"
 
 #include <rthread/rthread.hpp>
 
@@ -54,29 +55,6 @@ bool should_fail() noexcept {
     return true;
 }
 
-void* allocate(std::size_t size) {
-    if (should_fail()) {
-        throw std::bad_alloc();
-    }
-    if (void* p = std::malloc(size != 0 ? size : 1)) {
-        return p;
-    }
-    throw std::bad_alloc();
-}
-
-void* allocate_aligned(std::size_t size, std::align_val_t align) {
-    if (should_fail()) {
-        throw std::bad_alloc();
-    }
-    const auto alignment = static_cast<std::size_t>(align);
-    void* p = nullptr;
-    if (::posix_memalign(&p, alignment < sizeof(void*) ? sizeof(void*) : alignment,
-                         size != 0 ? size : 1) != 0) {
-        throw std::bad_alloc();
-    }
-    return p;
-}
-
 /// Fails the allocation `n` allocations from now (0: the next one), and with
 /// from_then_on every one after it, on the calling thread (everywhere:
 /// every thread) until disarm().
@@ -100,57 +78,9 @@ bool disarm() {
 
 } // namespace
 
-// The replaceable allocation functions ([new.delete]); the array and
-// nothrow forms forward to these.
-void* operator new(std::size_t size) {
-    return allocate(size);
-}
-void* operator new[](std::size_t size) {
-    return allocate(size);
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-    try {
-        return allocate(size);
-    } catch (...) {
-        return nullptr;
-    }
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-    try {
-        return allocate(size);
-    } catch (...) {
-        return nullptr;
-    }
-}
-void* operator new(std::size_t size, std::align_val_t align) {
-    return allocate_aligned(size, align);
-}
-void* operator new[](std::size_t size, std::align_val_t align) {
-    return allocate_aligned(size, align);
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
-    std::free(p);
+// What test/counting_new.hpp asks at every allocation.
+bool test_support::fail_allocation() noexcept {
+    return should_fail();
 }
 
 namespace {

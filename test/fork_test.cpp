@@ -24,6 +24,7 @@
 // ThreadSanitizer refuses by default to let the child of a multithreaded
 // fork start threads (die_after_fork); spawning there is what these tests
 // check, so allow it. Only ThreadSanitizer reads this.
+// NOLINTNEXTLINE(bugprone-reserved-identifier): the name ThreadSanitizer looks up
 extern "C" const char* __tsan_default_options() {
     return "die_after_fork=0";
 }

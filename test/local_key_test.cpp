@@ -1264,6 +1264,7 @@ BOOST_AUTO_TEST_CASE(threads_never_touch_each_others_values) {
     RTHREAD_THREAD_LOCAL(std::vector<int>, SHARED, {});
     std::atomic<int> ready{0};
     std::vector<rthread::join_handle<bool>> handles;
+    handles.reserve(threads);
     for (int t = 0; t < threads; ++t) {
         handles.push_back(rthread::spawn([&ready, t] {
             // Start together so that the first accesses race.

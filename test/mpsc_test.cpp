@@ -6,6 +6,8 @@
 #define BOOST_TEST_MODULE mpsc
 #include "test_main.hpp"
 
+#include "counting_new.hpp"
+
 #include <rthread/rthread.hpp>
 
 #include <array>
@@ -24,52 +26,8 @@ namespace mpsc = rthread::mpsc;
 
 // ---- counting every allocation, for "no allocation per message" ------------
 
-namespace {
-std::atomic<std::size_t> allocations{0};
-}
-
-// Every replaceable form but the aligned ones (nothing here over-aligns),
-// so that each allocation is counted and freed by its own kind.
-namespace {
-void* counted_allocation(std::size_t size) noexcept {
-    // relaxed: a statistic, read by the thread that made the allocations.
-    allocations.fetch_add(1, std::memory_order_relaxed);
-    return std::malloc(size == 0 ? 1 : size);
-}
-} // namespace
-
-void* operator new(std::size_t size) {
-    if (void* p = counted_allocation(size)) {
-        return p;
-    }
-    throw std::bad_alloc();
-}
-void* operator new[](std::size_t size) {
-    return operator new(size);
-}
-void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-    return counted_allocation(size);
-}
-void* operator new[](std::size_t size, const std::nothrow_t&) noexcept {
-    return counted_allocation(size);
-}
-void operator delete(void* p) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, std::size_t) noexcept {
-    std::free(p);
-}
-void operator delete(void* p, const std::nothrow_t&) noexcept {
-    std::free(p);
-}
-void operator delete[](void* p, const std::nothrow_t&) noexcept {
-    std::free(p);
+bool test_support::fail_allocation() noexcept {
+    return false;
 }
 
 namespace {
@@ -90,6 +48,7 @@ struct fragile {
     static inline std::atomic<int> live{0};
     int value;
     explicit fragile(int v) : value(v) { live.fetch_add(1); }
+    // NOLINTNEXTLINE(performance-noexcept-move-constructor): throwing is its purpose
     fragile(fragile&& other) : value(other.value) {
         if (throw_on_move) {
             throw std::runtime_error("move failed");
@@ -173,7 +132,8 @@ BOOST_AUTO_TEST_CASE(send_after_the_receiver_is_gone_hands_the_value_back) {
     { auto gone = std::move(rx); }
     auto r = tx.send(std::make_unique<int>(7));
     BOOST_TEST_REQUIRE(r.has_error());
-    BOOST_TEST(*value_back(std::move(r)) == 7);
+    const auto back = value_back(std::move(r));
+    BOOST_TEST(*back == 7);
 }
 
 BOOST_AUTO_TEST_CASE(smoke_shared_port_gone2) {
@@ -279,6 +239,7 @@ BOOST_AUTO_TEST_CASE(moved_from_ends_fail_as_disconnected_ones) {
     auto tx2 = std::move(tx);
     auto rx2 = std::move(rx);
     BOOST_TEST(tx.send(1).error().value == 1); // NOLINT(bugprone-use-after-move)
+    // NOLINTNEXTLINE(bugprone-use-after-move): the moved-from end is what is tested
     BOOST_TEST(rx.try_recv().error().kind == mpsc::try_recv_error::disconnected);
     BOOST_TEST(rx.recv().has_error());
     tx2.send(2).value();
@@ -480,6 +441,7 @@ BOOST_AUTO_TEST_CASE(stress_recv_timeout_shared) {
     auto& tx = tx_rx.first;
     auto& rx = tx_rx.second;
     std::vector<rthread::join_handle<void>> hs;
+    hs.reserve(senders);
     for (int i = 0; i < senders; ++i) {
         hs.push_back(rthread::spawn([tx = tx] { tx.send(1).value(); }));
     }
@@ -645,6 +607,7 @@ BOOST_AUTO_TEST_CASE(a_throwing_move_leaves_the_channel_usable_and_the_value_in_
             BOOST_CHECK_THROW((void)btx.try_send(fragile(2)), std::runtime_error);
         } else {
             fragile keep(2);
+            // NOLINTNEXTLINE(bugprone-use-after-move): BOOST_CHECK_THROW runs it once
             BOOST_CHECK_THROW((void)utx.send(std::move(keep)), std::runtime_error);
         }
         // The move out of the channel throws: the value stays first in line.
@@ -664,6 +627,7 @@ struct picky {
     int value;
     bool throws;
     picky(int v, bool t) : value(v), throws(t) {}
+    // NOLINTNEXTLINE(performance-noexcept-move-constructor): throwing is its purpose
     picky(picky&& other) : value(other.value), throws(other.throws) {
         if (throws) {
             throw std::runtime_error("move failed");
@@ -800,6 +764,7 @@ BOOST_AUTO_TEST_CASE(sync_stress_many_senders) {
     auto& tx = tx_rx.first;
     auto& rx = tx_rx.second;
     std::vector<rthread::join_handle<void>> hs;
+    hs.reserve(senders);
     for (int s = 0; s < senders; ++s) {
         hs.push_back(rthread::spawn([tx = tx] {
             for (int i = 0; i < each; ++i) {
@@ -825,12 +790,12 @@ BOOST_AUTO_TEST_CASE(a_bounded_channel_allocates_nothing_per_message) {
     auto [utx, urx] = mpsc::channel<std::uint64_t>(); // for comparison: it does
     tx.send(0).value();
     rx.recv().value();
-    const std::size_t before = allocations.load();
+    const std::size_t before = test_support::allocations.load();
     for (std::uint64_t i = 0; i < 10000; ++i) {
         tx.send(i).value();
         BOOST_TEST_REQUIRE(rx.recv().value() == i);
     }
-    BOOST_TEST(allocations.load() == before);
+    BOOST_TEST(test_support::allocations.load() == before);
     // The same with a producer thread that blocks while the channel is full.
     // A sender's first blocking wait makes its thread's channel parker (once
     // a thread, not a message): the producer makes it before the count.
@@ -843,11 +808,11 @@ BOOST_AUTO_TEST_CASE(a_bounded_channel_allocates_nothing_per_message) {
         }
     });
     ready_tx_rx.second.recv().value();
-    const std::size_t spawned = allocations.load();
+    const std::size_t spawned = test_support::allocations.load();
     for (std::uint64_t i = 0; i < 10000; ++i) {
         BOOST_TEST_REQUIRE(rx.recv().value() == i);
     }
-    BOOST_TEST(allocations.load() == spawned);
+    BOOST_TEST(test_support::allocations.load() == spawned);
     t.join().value();
 }
 
@@ -859,6 +824,7 @@ BOOST_AUTO_TEST_CASE(shared_chan_stress) {
     auto& tx = tx_rx.first;
     auto& rx = tx_rx.second;
     std::vector<rthread::join_handle<void>> hs;
+    hs.reserve(senders);
     for (int i = 0; i < senders; ++i) {
         hs.push_back(rthread::spawn([tx = tx] { tx.send(1).value(); }));
     }
@@ -879,6 +845,7 @@ void stress_8_producers(Tx tx, Rx rx) {
     constexpr int producers = 8;
     constexpr int each = 125000;
     std::vector<rthread::join_handle<void>> hs;
+    hs.reserve(producers);
     for (int p = 0; p < producers; ++p) {
         hs.push_back(rthread::spawn([tx = tx, p] {
             for (int i = 0; i < each; ++i) {

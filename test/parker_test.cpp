@@ -212,6 +212,7 @@ BOOST_AUTO_TEST_CASE(many_unparkers_on_many_threads_wake_one_parker) {
     rthread::parker p;
     std::atomic<int> done{0};
     std::vector<rthread::join_handle<void>> hs;
+    hs.reserve(threads);
     for (int t = 0; t < threads; ++t) {
         hs.push_back(rthread::spawn([&done, u = p.unparker()] {
             for (int i = 0; i < each; ++i) {

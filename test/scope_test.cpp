@@ -618,7 +618,7 @@ BOOST_AUTO_TEST_CASE(scope_with_a_thousand_threads_alive_at_once) {
     rthread::scope([&](rthread::scope_handle& s) {
         for (int i = 0; i < threads; ++i) {
             rthread::builder{}
-                .stack_size(64 * 1024)
+                .stack_size(std::size_t{64} * 1024)
                 .spawn_scoped(s,
                               [&] {
                                   all_spawned.wait();
@@ -672,6 +672,7 @@ BOOST_AUTO_TEST_CASE(scope_panic_copies_share_the_payloads) {
     try {
         rthread::scope([](rthread::scope_handle& s) { s.spawn([] { throw 5; }); });
     } catch (const rthread::scope_panic& e) {
+        // NOLINTNEXTLINE(performance-unnecessary-copy-initialization): the copy is under test
         const rthread::scope_panic copy = e; // an exception is copied when rethrown
         BOOST_TEST(copy.payloads().size() == 1u);
         BOOST_TEST((&copy.payloads() == &e.payloads()));

@@ -146,6 +146,7 @@ BOOST_AUTO_TEST_CASE(bindings_on_many_threads_at_once) {
     constexpr int threads = 4;
     std::atomic<int> ready{0};
     std::vector<rthread::join_handle<bool>> handles;
+    handles.reserve(threads);
     for (int t = 0; t < threads; ++t) {
         handles.push_back(rthread::spawn([&ready, t] {
             // relaxed: a start line only.

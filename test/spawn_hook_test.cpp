@@ -326,6 +326,7 @@ BOOST_AUTO_TEST_CASE(one_hook_serves_every_thread_that_inherited_it_at_once) {
             return [] {};
         });
         std::vector<rthread::join_handle<void>> spawners;
+        spawners.reserve(4);
         for (int i = 0; i < 4; ++i) {
             spawners.push_back(rthread::spawn([] {
                 for (int j = 0; j < 8; ++j) {

@@ -35,7 +35,7 @@ int main() {
     fmt::print("3. Configuring a thread with builder\n");
     auto named = rthread::builder{}
                      .name("child1")
-                     .stack_size(256 * 1024)
+                     .stack_size(std::size_t{256} * 1024)
                      .spawn([] { return fmt::format("Hello, world! from {}", rthread::current()); })
                      .value();
     fmt::print("   {}\n", named.join().value());

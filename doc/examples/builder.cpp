@@ -8,7 +8,7 @@ int main() {
     std::cout << std::boolalpha;
 
     // A name and a stack size. Both are optional; the names reach the OS.
-    auto named = rthread::builder{}.name("child1").stack_size(256 * 1024).spawn([] {
+    auto named = rthread::builder{}.name("child1").stack_size(std::size_t{256} * 1024).spawn([] {
         return std::string(*rthread::current().name());
     });
     // builder::spawn reports failure as an error code instead of throwing.

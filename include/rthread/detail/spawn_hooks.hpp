@@ -27,7 +27,9 @@ public:
 template <class F>
 class once_callable_of final : public once_callable {
 public:
-    template <class G>
+    // Not a copy or move of this class (they are deleted with the base's).
+    template <class G,
+              std::enable_if_t<!std::is_same_v<std::decay_t<G>, once_callable_of>, int> = 0>
     explicit once_callable_of(G&& f) : f_(std::forward<G>(f)) {}
     void run() override { f_(); }
 
@@ -56,7 +58,8 @@ public:
 template <class F>
 class spawn_hook_of final : public spawn_hook {
 public:
-    template <class G>
+    // Not a copy or move of this class (they are deleted with the base's).
+    template <class G, std::enable_if_t<!std::is_same_v<std::decay_t<G>, spawn_hook_of>, int> = 0>
     explicit spawn_hook_of(G&& f) : f_(std::forward<G>(f)) {}
     std::unique_ptr<once_callable> call(const rthread::thread& child) const override {
         return make_once_callable(f_(child));

@@ -11,7 +11,6 @@
 #include <fmt/format.h>
 
 #include <atomic>
-#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <initializer_list>
@@ -80,12 +79,11 @@ bool is_library_entry_frame(std::string_view name) {
 // function (throw_panic) is already the first byte of the next function.
 // One byte back lands inside the call, as Rust's and gdb's symbolizers do.
 boost::stacktrace::frame call_site(const boost::stacktrace::frame& returning_to) {
-    const auto address = reinterpret_cast<std::uintptr_t>(returning_to.address());
-    if (address == 0) {
+    const auto* address = static_cast<const unsigned char*>(returning_to.address());
+    if (address == nullptr) {
         return returning_to;
     }
-    return boost::stacktrace::frame(
-        reinterpret_cast<boost::stacktrace::frame::native_frame_ptr_t>(address - 1));
+    return boost::stacktrace::frame(address - 1);
 }
 
 // Appends the frames of trace, numbered from 0. The trimmed style leaves out
@@ -164,6 +162,10 @@ backtrace_style current_backtrace_style() noexcept {
     // race here compute and store the same one.
     int style = cached_style.load(std::memory_order_relaxed);
     if (style < 0) {
+        // getenv races only with a setenv while threads run, which the
+        // program must not do (Rust's std::env::set_var is unsafe for that):
+        // read at the first panic, as Rust reads RUST_BACKTRACE.
+        // NOLINTNEXTLINE(concurrency-mt-unsafe): see above
         style = static_cast<int>(parse_backtrace_style(std::getenv("RTHREAD_BACKTRACE")));
         cached_style.store(style, std::memory_order_relaxed);
     }

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# clang-tidy (Debian's clang-tidy-14) over every C++ source of the tree, with
+# the checks of .clang-tidy (test/.clang-tidy relaxes a few for test code)
+# and every warning an error: one case a file, files in parallel.
+#
+# Sources: libs/rthread/src/*.cpp and this OS's backend under src/sys/ (on
+# Linux linux.cpp, posix.cpp, posix_stack_overflow.cpp), test/*.cpp,
+# tools/tour.cpp, tools/bench/*.cpp, doc/examples/*.cpp. Not tidied:
+# src/sys/windows*.cpp, which need the mingw-w64 (Windows) headers that a
+# Linux clang-tidy does not have; the Windows build (tools/windows/) compiles
+# them with warnings as errors.
+#
+# The flags are the build's (Jamfiles): C++17 (the benchmarks but
+# syscall_probe are C++20),
+# -Iinclude -Ilibs/rthread/src, and for the tests -Itest and
+# -DBOOST_TEST_DYN_LINK. About 5 CPU-minutes; wall time about half that on
+# 2 cores.
+# Arguments: only those files (e.g. tools/checks/tidy.sh test/park_test.cpp).
+# Last line: "N passed, N failed".
+set -u
+cd "$(dirname "$0")/../.."
+tidy=${CLANG_TIDY:-clang-tidy-14}
+work=$(mktemp -d "${TMPDIR:-/tmp}/rthread-tidy.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+
+# shellcheck source=lib/tally.sh
+source "tools/checks/lib/tally.sh"
+
+if ! command -v "$tidy" >/dev/null; then
+    bad "$tidy not found (apt-get install clang-tidy)"
+    finish
+fi
+
+if [ $# != 0 ]; then
+    sources=("$@") # only these (paths from the tree's root)
+else
+    sources=(libs/rthread/src/*.cpp libs/rthread/src/sys/posix.cpp
+        libs/rthread/src/sys/posix_stack_overflow.cpp test/*.cpp tools/tour.cpp tools/bench/*.cpp
+        doc/examples/*.cpp)
+    [ "$(uname -s)" != Linux ] || sources+=(libs/rthread/src/sys/linux.cpp)
+fi
+
+# One file: its flags by directory; the verdict and output in $work.
+tidy_one() {
+    local file=$1 std=c++17 extra=()
+    case "$file" in
+        test/*) extra=(-Itest -DBOOST_TEST_DYN_LINK) ;;
+        tools/bench/syscall_probe.cpp) ;;
+        tools/bench/*) std=c++20 ;;
+        libs/rthread/src/sys/posix.cpp) extra=(-DRTHREAD_SYS_POSIX) ;;
+    esac
+    local log
+    log="$work/$(echo "$file" | tr / _).log"
+    if "$tidy" --quiet --warnings-as-errors='*' "$file" -- -std="$std" -Iinclude \
+        -Ilibs/rthread/src "${extra[@]}" >"$log" 2>&1; then
+        echo ok >"$log.verdict"
+    else
+        echo bad >"$log.verdict"
+    fi
+}
+export -f tidy_one
+export tidy work
+
+started=$(date +%s)
+printf '%s\n' "${sources[@]}" | xargs -P "$(nproc)" -I{} bash -c 'tidy_one "$1"' _ {}
+
+for file in "${sources[@]}"; do
+    log="$work/$(echo "$file" | tr / _).log"
+    if [ "$(cat "$log.verdict" 2>/dev/null)" = ok ]; then
+        ok "$file"
+    else
+        grep -E 'error:|warning:' "$log" | grep -v 'warnings generated' | head -n 20
+        bad "$file"
+    fi
+done
+# The children's CPU time (bash's times: its second line).
+cpu=$(times | tail -n 1)
+echo "(wall time $(($(date +%s) - started)) s on $(nproc) cores; CPU time, user and system: $cpu)"
+finish
