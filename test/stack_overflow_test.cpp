@@ -1,6 +1,6 @@
 // The stack-overflow report: a thread whose stack overflows prints Rust's
 //   thread '<name>' (<os thread id>) has overflowed its stack
-//   fatal runtime error: stack overflow
+//   fatal runtime error: stack overflow, aborting
 // and the process aborts (SIGABRT); every other fault is handed on to the
 // handler installed before ours. Each case runs a scenario in a fresh
 // process (the handler is installed at program start, before main).
@@ -26,11 +26,16 @@
 #include <cstring>
 #include <regex>
 #include <string>
+#include <thread>
 
 #if RTHREAD_TEST_POSIX
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#endif
+#if defined(__linux__)
+#include <fstream>
 #endif
 
 namespace {
@@ -78,7 +83,7 @@ void check_overflow_reported(const test_support::child_result& child, const std:
     BOOST_TEST(!os_id.empty());
     const std::string expected = "thread '" + name + "' (" + os_id +
                                  ") has overflowed its stack\nfatal runtime error: stack "
-                                 "overflow\n";
+                                 "overflow, aborting\n";
     BOOST_TEST(child.stderr_text == expected);
 }
 
@@ -397,5 +402,128 @@ BOOST_AUTO_TEST_CASE(signals_on_the_alternate_stack_leave_live_frames_intact,
     }
     BOOST_TEST(usr2_seen.load() == before + 4);
     ::sigaction(SIGUSR2, &previous, nullptr);
+#endif
+}
+
+// ---- threads the library did not make -----------------------------------
+// A thread that asked for current() is watched from then on (beyond Rust,
+// which watches only the threads it made and the main thread): it gets an
+// alternate stack of its own, mapped, and unmapped when the thread ends. A
+// thread that never touched the library keeps the plain SIGSEGV.
+
+#if RTHREAD_TEST_POSIX
+namespace {
+
+void* overflow_after_current(void*) {
+    (void)rthread::current();
+    print_os_id_and_overflow();
+    return nullptr;
+}
+
+// Runs body on a thread made with pthread_create and a stack of stack_size
+// bytes, and joins it.
+void run_on_pthread(void* (*body)(void*), std::size_t stack_size) {
+    pthread_attr_t attr;
+    ::pthread_attr_init(&attr);
+    ::pthread_attr_setstacksize(&attr, stack_size);
+    pthread_t thread{};
+    if (::pthread_create(&thread, &attr, body, nullptr) == 0) {
+        ::pthread_join(thread, nullptr);
+    }
+    ::pthread_attr_destroy(&attr);
+}
+
+} // namespace
+
+RTHREAD_SCENARIO(overflow_on_std_thread_that_called_current) {
+    std::thread([] { overflow_after_current(nullptr); }).join();
+    return 0;
+}
+
+RTHREAD_SCENARIO(overflow_on_pthread_with_a_small_stack_that_called_current) {
+    run_on_pthread(&overflow_after_current, std::size_t{128} << 10);
+    return 0;
+}
+
+RTHREAD_SCENARIO(overflow_on_std_thread_that_never_touched_rthread) {
+    std::thread([] { std::printf("%d\n", recurse(0)); }).join(); // not reached
+    return 0;
+}
+#endif
+
+BOOST_AUTO_TEST_CASE(std_thread_that_called_current_is_reported_as_unnamed,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "POSIX threads")) {
+#if RTHREAD_TEST_POSIX
+    check_overflow_reported(
+        test_support::run_scenario("overflow_on_std_thread_that_called_current"), "<unnamed>");
+#endif
+}
+
+BOOST_AUTO_TEST_CASE(pthread_with_a_small_stack_that_called_current_is_reported,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "POSIX threads")) {
+#if RTHREAD_TEST_POSIX
+    check_overflow_reported(
+        test_support::run_scenario("overflow_on_pthread_with_a_small_stack_that_called_current"),
+        "<unnamed>");
+#endif
+}
+
+BOOST_AUTO_TEST_CASE(thread_that_never_touched_rthread_overflows_as_a_plain_sigsegv,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "POSIX signals")) {
+#if RTHREAD_TEST_POSIX
+    const auto child =
+        test_support::run_scenario("overflow_on_std_thread_that_never_touched_rthread");
+    BOOST_TEST(child.stderr_text.find("overflowed") == std::string::npos, child.stderr_text);
+    if (ours()) {
+        BOOST_TEST(child.signal == SIGSEGV, "exit " << child.exit_code << " signal " << child.signal
+                                                    << ": " << child.stderr_text);
+        BOOST_TEST(child.stderr_text.empty(), child.stderr_text);
+    } else {
+        BOOST_TEST(child.stderr_text.find("stack-overflow") != std::string::npos,
+                   child.stderr_text);
+    }
+#endif
+}
+
+#if defined(__linux__)
+#define RTHREAD_TEST_PROC_MAPS 1 // /proc/self/maps, whichever backend
+namespace {
+
+std::size_t mappings() {
+    std::ifstream maps("/proc/self/maps");
+    std::size_t lines = 0;
+    for (std::string line; std::getline(maps, line);) {
+        ++lines;
+    }
+    return lines;
+}
+
+} // namespace
+#else
+#define RTHREAD_TEST_PROC_MAPS 0
+#endif
+
+// The alternate stack of a thread the library did not make is its own
+// mapping (two: the stack and its guard page), unmapped when the thread
+// ends: a hundred such threads, one after another, leave none behind (glibc
+// reuses their thread stacks from its cache).
+BOOST_AUTO_TEST_CASE(alternate_stacks_of_threads_that_called_current_are_unmapped_at_their_exit,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_PROC_MAPS, "/proc/self/maps")) {
+#if RTHREAD_TEST_PROC_MAPS
+    std::thread([] { (void)rthread::current(); }).join(); // the key made, stacks cached
+    const std::size_t before = mappings();
+    int with_alternate_stack = 0;
+    for (int i = 0; i < 100; ++i) {
+        std::thread([&with_alternate_stack] {
+            (void)rthread::current();
+            stack_t current{};
+            if (::sigaltstack(nullptr, &current) == 0 && (current.ss_flags & SS_DISABLE) == 0) {
+                ++with_alternate_stack;
+            }
+        }).join();
+    }
+    BOOST_TEST(with_alternate_stack == 100); // ours, or a sanitizer's
+    const std::size_t after = mappings();
+    BOOST_TEST(after < before + 50, "mappings before " << before << ", after " << after);
 #endif
 }

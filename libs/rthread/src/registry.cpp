@@ -6,6 +6,7 @@
 // runs its static destructors after main returns; libc++ leaks its TLS key
 // for the same reason.
 #include "registry.hpp"
+#include "stack_overflow.hpp"
 #include "thread_locals.hpp"
 
 #include "sys/sys.hpp"
@@ -213,6 +214,7 @@ thread_inner* init_current() {
         }
         throw std::bad_alloc();
     }
+    watch_seen_thread_stack(); // its overflow reported too, beyond Rust
     return r;
 }
 

@@ -5,9 +5,10 @@
 // When it is installed: at program start, by the static initializer below,
 // which also covers the main thread (Rust installs its handler in the
 // runtime's start-up the same way). The linker keeps this file whenever the
-// program can spawn a thread, since run_thread() calls watch_thread_stack();
-// the first watch_thread_stack() installs it too, should a thread be spawned
-// from another static initializer that ran first.
+// program can spawn a thread or register one (run_thread() calls
+// watch_thread_stack(), the registry watch_seen_thread_stack()), so also in
+// a program that never spawns; the first of those installs it too, should
+// one run from another static initializer that ran first.
 #include "stack_overflow.hpp"
 
 #include "sys/stack_overflow.hpp"
@@ -51,7 +52,7 @@ std::string_view decimal(std::uint64_t n, char (&buffer)[20]) noexcept {
     char digits[20];
     const std::string_view parts[] = {
         "thread '", name, "' (", decimal(sys::current_os_id(), digits),
-        ") has overflowed its stack\nfatal runtime error: stack overflow\n"};
+        ") has overflowed its stack\nfatal runtime error: stack overflow, aborting\n"};
     sys::write_stderr(parts, std::size(parts));
     sys::end_process_after_stack_overflow();
 }
@@ -74,6 +75,15 @@ void install_stack_overflow_report() noexcept {
 void watch_thread_stack(const sys::stack_bounds* known) noexcept {
     install_once();
     sys::watch_current_thread_stack(known);
+}
+
+void watch_seen_thread_stack() noexcept {
+    install_once();
+#if defined(_WIN32)
+    sys::watch_current_thread_stack(); // a stack guarantee: the same on every thread
+#else
+    sys::watch_current_foreign_thread_stack();
+#endif
 }
 
 } // namespace rthread::detail

@@ -5,6 +5,7 @@
 // RTHREAD_SYS_BACKEND=posix (CMake) forces it on Linux, where its tests run.
 #include "sys.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -12,6 +13,7 @@
 #include <ctime>
 #include <functional>
 #include <mutex>
+#include <new>
 
 #include <pthread.h>
 #include <sched.h>
@@ -23,6 +25,7 @@
 #include <pthread_np.h>
 #include <sys/cpuset.h>
 #elif defined(__linux__)
+#include <dlfcn.h>
 #include <sys/syscall.h>
 #endif
 
@@ -113,9 +116,16 @@ struct bucket {
     std::condition_variable woken;
 };
 
+// Never destroyed: detached threads may still park and wake after main
+// returned, while static destructors run.
+struct bucket_table {
+    bucket buckets[64];
+};
+
 bucket& bucket_of(const void* word) noexcept {
-    static bucket table[64];
-    return table[std::hash<const void*>{}(word) % std::size(table)];
+    alignas(bucket_table) static unsigned char storage[sizeof(bucket_table)];
+    static bucket_table* const table = new (storage) bucket_table();
+    return table->buckets[std::hash<const void*>{}(word) % std::size(table->buckets)];
 }
 
 } // namespace
@@ -269,11 +279,57 @@ bool set_current_thread_cpus(const std::vector<std::size_t>&) noexcept {
 }
 #endif
 
-bool wait_thread_exit(detail::native_thread::native_handle_type,
-                      std::optional<std::int64_t>) noexcept {
-    // POSIX has no timed join; what a thread runs after its exit notice (its
-    // pthread key destructors) is waited for by the join that follows.
-    return true;
+namespace {
+
+// POSIX has no timed join (pthread_timedjoin_np, where there is one, reaps
+// the thread, which Boost's join that follows must do). glibc on Linux
+// publishes for debuggers where a thread's kernel id is kept in its
+// descriptor (libthread_db's _thread_db_pthread_tid: {size in bits, count,
+// offset}); the kernel clears that word when the thread has ended
+// (CLONE_CHILD_CLEARTID), which is what pthread_join waits for. Elsewhere:
+// nullptr, and what a thread runs after its exit notice (its pthread key
+// destructors) is waited for, unbounded, by the join that follows.
+const volatile std::int32_t* thread_id_word(pthread_t thread) noexcept {
+#if defined(__linux__) && defined(__GLIBC__)
+    static const auto* const field =
+        static_cast<const std::uint32_t*>(::dlsym(RTLD_DEFAULT, "_thread_db_pthread_tid"));
+    if (field == nullptr || field[0] != 32 || field[1] != 1) {
+        return nullptr;
+    }
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): pthread_t is the descriptor's address
+    return reinterpret_cast<const volatile std::int32_t*>(reinterpret_cast<const char*>(thread) +
+                                                          field[2]);
+#else
+    (void)thread;
+    return nullptr;
+#endif
+}
+
+} // namespace
+
+bool wait_thread_exit(detail::native_thread::native_handle_type thread,
+                      std::optional<std::int64_t> deadline_ns) noexcept {
+    const volatile std::int32_t* word = thread_id_word(static_cast<pthread_t>(thread));
+    if (word == nullptr) {
+        return true;
+    }
+    // Looked at, not waited on (this backend makes no futex calls): the
+    // thread raised its exit notice, so it is in its last steps; a sleep
+    // between looks that doubles from 50 us to 1 ms. The word is written by
+    // the kernel only, not a C++ atomic: a volatile read; what the thread did
+    // is ordered by the pthread_join that follows.
+    std::int64_t pause = 50000;
+    for (;;) {
+        if (*word == 0) {
+            return true;
+        }
+        const std::int64_t now = now_ns();
+        if (deadline_ns && now >= *deadline_ns) {
+            return false;
+        }
+        sleep_until_monotonic(deadline_ns ? std::min(now + pause, *deadline_ns) : now + pause);
+        pause = std::min<std::int64_t>(pause * 2, 1000000);
+    }
 }
 
 } // namespace rthread::sys

@@ -44,6 +44,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #if defined(__linux__)
@@ -316,6 +317,94 @@ void watch_current_thread_stack(const stack_bounds* known) noexcept {
     this_thread_guard = {bounds.low - bounds.guard, bounds.low};
     use_alternate_stack(reinterpret_cast<void*>(bounds.low),
                         (top - bounds.low) & ~std::uintptr_t{15});
+}
+
+namespace {
+
+// A thread the library did not make, watched from its first current():
+// its alternate stack is mapped, with a guard page below it, not carved
+// from its own stack (which may be in use at any depth by then, or the
+// thread may be on a fiber's stack), and unmapped by a pthread key
+// destructor when the thread ends, as Rust's stack_overflow::Handler does.
+// The mapping's size is page + alternate_stack_size, fixed at installation.
+std::size_t mapping_size() noexcept {
+    return boost::context::stack_traits::page_size() + alternate_stack_size;
+}
+
+void unmap_alternate_stack(void* mapping) noexcept {
+    this_thread_guard = {0, 0};
+    const auto* const ours =
+        static_cast<char*>(mapping) + boost::context::stack_traits::page_size();
+    stack_t current{};
+    if (::sigaltstack(nullptr, &current) == 0 && current.ss_sp == ours) {
+        stack_t off{};
+        off.ss_flags = SS_DISABLE;
+        ::sigaltstack(&off, nullptr);
+    }
+    ::munmap(mapping, mapping_size());
+}
+
+// Made once, never deleted (threads may end after static destructors); no
+// key (pthread_key_create failed): foreign threads are not watched.
+const pthread_key_t* alternate_stack_key() noexcept {
+    static pthread_key_t key{};
+    static const bool made = ::pthread_key_create(&key, &unmap_alternate_stack) == 0;
+    return made ? &key : nullptr;
+}
+
+void* map_alternate_stack() noexcept {
+    int flags = MAP_PRIVATE | MAP_ANON;
+#if defined(__linux__) || defined(__OpenBSD__)
+    flags |= MAP_STACK; // OpenBSD faults on a stack outside MAP_STACK memory
+#endif
+    void* mapping = ::mmap(nullptr, mapping_size(), PROT_READ | PROT_WRITE, flags, -1, 0);
+    if (mapping == MAP_FAILED) {
+        return nullptr;
+    }
+    // The guard page: a handler that overflows the alternate stack faults
+    // there (and ends the process) instead of writing past it.
+    ::mprotect(mapping, boost::context::stack_traits::page_size(), PROT_NONE);
+    return mapping;
+}
+
+} // namespace
+
+void watch_current_foreign_thread_stack() noexcept {
+    if (report == nullptr || sanitizer_gives_alternate_stacks || this_thread_guard.high != 0) {
+        return; // not installed, the sanitizer's stacks, or watched already
+    }
+    if (is_main_thread()) {
+        watch_main_thread(); // not yet, if the handler was installed first elsewhere
+        return;
+    }
+    stack_bounds bounds;
+    if (!current_stack_bounds(bounds) || bounds.guard == 0 || bounds.low < bounds.guard) {
+        return; // no guard page: an overflow cannot be told from other faults
+    }
+    const guard_range guard{bounds.low - bounds.guard, bounds.low};
+    stack_t previous{};
+    if (::sigaltstack(nullptr, &previous) != 0) {
+        return;
+    }
+    if ((previous.ss_flags & SS_DISABLE) == 0) {
+        this_thread_guard = guard; // someone else's alternate stack: they keep it
+        return;
+    }
+    const pthread_key_t* key = alternate_stack_key();
+    void* const mapping = key != nullptr ? map_alternate_stack() : nullptr;
+    if (mapping == nullptr) {
+        return;
+    }
+    stack_t ours{};
+    ours.ss_sp = static_cast<char*>(mapping) + boost::context::stack_traits::page_size();
+    ours.ss_size = alternate_stack_size;
+    ours.ss_flags = 0;
+    if (::pthread_setspecific(*key, mapping) != 0 || ::sigaltstack(&ours, nullptr) != 0) {
+        ::pthread_setspecific(*key, nullptr);
+        ::munmap(mapping, mapping_size());
+        return;
+    }
+    this_thread_guard = guard;
 }
 
 void write_stderr(const std::string_view* parts, std::size_t count) noexcept {

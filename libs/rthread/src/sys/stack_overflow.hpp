@@ -61,6 +61,14 @@ bool thread_stack_bounds(detail::native_thread::native_handle_type thread,
 /// system call reads them). One more system call; no memory is mapped.
 void watch_current_thread_stack(const stack_bounds* known = nullptr) noexcept;
 
+/// Watches the calling thread, one the library did not make, from its
+/// first current() (the main thread included): records its guard page and
+/// gives it an alternate signal stack of its own (mapped, with a guard
+/// page, unmapped when the thread ends), unless it has one already. Does
+/// nothing on a thread watched already. POSIX only: on Windows
+/// watch_current_thread_stack serves every thread.
+void watch_current_foreign_thread_stack() noexcept;
+
 /// Writes the parts to stderr in one system call (async-signal-safe).
 void write_stderr(const std::string_view* parts, std::size_t count) noexcept;
 
