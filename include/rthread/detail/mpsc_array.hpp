@@ -9,8 +9,10 @@
 // (stamp = head + one_lap). A sender reserves with one CAS on the tail.
 //
 // Differences from Rust's, for C++ (as in mpsc_list.hpp): a move that
-// throws leaves a hole the receiver skips; the head is the receiver's own
-// (a store, not a CAS). No allocation after construction.
+// throws gives its slot back when no later send reserved one, else leaves
+// a hole the receiver skips (it takes room until the receiver passes it);
+// the head is the receiver's own (a store, not a CAS). No allocation after
+// construction.
 // This header is private: mpsc.hpp includes it.
 #ifndef RTHREAD_DETAIL_MPSC_ARRAY_HPP
 #define RTHREAD_DETAIL_MPSC_ARRAY_HPP
@@ -77,9 +79,11 @@ public:
             } else if (stamp + one_lap_ == tail + 1) {
                 // The slot holds the value of the lap before: full, unless
                 // the receiver is just taking it.
-                // seq_cst: orders the stamp's look before the head's.
-                std::atomic_thread_fence(std::memory_order_seq_cst);
-                if (head_.load(std::memory_order_relaxed) + one_lap_ == tail) {
+                // seq_cst: after the stamp's look (acquire), and in the
+                // order of the receiver's seq_cst head store (a fence would
+                // do, but TSan does not model fences). A head a moment old
+                // says full: try_send's race, which a blocked send re-checks.
+                if (head_.load(std::memory_order_seq_cst) + one_lap_ == tail) {
                     return push_state::full;
                 }
                 wait();
@@ -180,10 +184,19 @@ private:
         return index + 1 < cap_ ? i + 1 : (i & ~(one_lap_ - 1)) + one_lap_;
     }
 
-    static void write(slot& s, std::size_t tail, T& v, receiver_waker& rx) {
+    void write(slot& s, std::size_t tail, T& v, receiver_waker& rx) {
         try {
             ::new (static_cast<void*>(s.bytes)) T(std::move(v));
         } catch (...) {
+            // No sender reserved after us: give the slot back (its stamp is
+            // still ours), and the channel is as before the send. ABA is
+            // harmless: a tail equal to ours again means the same state.
+            // seq_cst: as the reservation.
+            std::size_t reserved = next_index(tail);
+            if (tail_.compare_exchange_strong(reserved, tail, std::memory_order_seq_cst,
+                                              std::memory_order_relaxed)) {
+                throw;
+            }
             s.hole = true;
             // release: as below; the receiver is woken to move past the
             // hole and hand its room on.
@@ -209,6 +222,8 @@ private:
     const std::size_t mark_bit_;
     const std::size_t one_lap_;
     const std::unique_ptr<slot[]> slots_;
+    // Apart from what comes before (as in mpsc_list.hpp).
+    [[maybe_unused]] char pad_before_[64] = {};
     std::atomic<std::size_t> head_{0}; // written by the receiver only
     // Apart from the head (no alignas: see mpsc_list.hpp).
     [[maybe_unused]] char pad_[64] = {};

@@ -182,9 +182,18 @@ private:
     template <class R, class Queue, class Fail>
     R receive(Queue& q, deadline d, Fail fail) {
         T* v = nullptr;
+        unsigned yields = 0;
         for (;;) {
             front_state s = front(q, v);
             if (s == front_state::empty && d.at != nanos::zero() && !d.has_passed()) {
+                // A few yields first, as a blocked sender's (Rust's
+                // receiver snoozes too): on one CPU they let the senders
+                // run, where parking costs each side a system call.
+                if (yields < 4) {
+                    ++yields;
+                    rthread::yield_now();
+                    continue;
+                }
                 receiver_.prepare();
                 s = front(q, v); // the last look, after prepare()
                 if (s == front_state::empty) {

@@ -214,6 +214,9 @@ private:
         }
     }
 
+    // Apart from what comes before in the channel (the receiver's waiting
+    // flag, which senders read on every send).
+    [[maybe_unused]] char pad_before_[64] = {};
     // The receiver's: the next index to read and its block.
     std::size_t head_ = 0;
     block* head_block_;
