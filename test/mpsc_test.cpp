@@ -10,6 +10,7 @@
 
 #include <rthread/rthread.hpp>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -841,13 +842,12 @@ namespace {
 // its index, and the receiver checks that every sender's values arrive
 // complete, once each and in order.
 template <class Tx, class Rx>
-void stress_8_producers(Tx tx, Rx rx) {
+void stress_8_producers(Tx tx, Rx rx, int each = 125000) {
     constexpr int producers = 8;
-    constexpr int each = 125000;
     std::vector<rthread::join_handle<void>> hs;
     hs.reserve(producers);
     for (int p = 0; p < producers; ++p) {
-        hs.push_back(rthread::spawn([tx = tx, p] {
+        hs.push_back(rthread::spawn([tx = tx, p, each] {
             for (int i = 0; i < each; ++i) {
                 tx.send(std::uint64_t(p) << 32 | std::uint32_t(i)).value();
             }
@@ -885,4 +885,196 @@ BOOST_AUTO_TEST_CASE(stress_a_million_messages_from_8_producers_bounded) {
     auto& tx = tx_rx.first;
     auto& rx = tx_rx.second;
     stress_8_producers(std::move(tx), std::move(rx));
+}
+
+BOOST_AUTO_TEST_CASE(stress_8_producers_on_a_bound_of_1) {
+    // Nearly every send waits for room: the blocked senders' wake-ups,
+    // under TSan too.
+    auto tx_rx = mpsc::sync_channel<std::uint64_t>(1);
+    auto& tx = tx_rx.first;
+    auto& rx = tx_rx.second;
+    stress_8_producers(std::move(tx), std::move(rx), 5000);
+}
+
+// ---- the queues' internals: block boundaries, ring laps, holes ------------------
+
+namespace {
+// Sends values 0..n-1 on either kind of channel, a throwing move after
+// each value whose index is in holes, then receives them all in order; each
+// hole (a slot whose move threw) must be skipped, wherever it falls.
+template <class Tx>
+void send_with_holes(const Tx& tx, int n, const std::vector<int>& holes) {
+    for (int i = 0; i < n; ++i) {
+        tx.send(fragile(i)).value();
+        if (std::find(holes.begin(), holes.end(), i) != holes.end()) {
+            fragile::throw_on_move = true;
+            fragile keep(-1);
+            BOOST_CHECK_THROW((void)tx.send(std::move(keep)), std::runtime_error);
+            fragile::throw_on_move = false;
+        }
+    }
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(the_unbounded_queue_crosses_block_boundaries_in_order) {
+    // Blocks hold 31 values: these counts end before, on and after the
+    // first boundaries, with the receiver at every offset of a block.
+    for (int n : {30, 31, 32, 61, 62, 63, 100}) {
+        for (int lag : {0, 1, 30, 31}) {
+            auto tx_rx = mpsc::channel<int>();
+            auto& tx = tx_rx.first;
+            auto& rx = tx_rx.second;
+            int next = 0;
+            bool in_order = true;
+            for (int i = 0; i < n; ++i) {
+                tx.send(i).value();
+                if (i >= lag) {
+                    in_order = in_order && rx.recv().value() == next++;
+                }
+            }
+            while (next < n) {
+                in_order = in_order && rx.recv().value() == next++;
+            }
+            BOOST_TEST(in_order);
+            BOOST_TEST(rx.try_recv().error().kind == mpsc::try_recv_error::empty);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_throwing_move_at_a_block_boundary_leaves_a_hole_that_is_skipped) {
+    // The holes fall on a block's last slot (offset 30), its first, and in
+    // the middle; whole blocks of holes too.
+    std::vector<int> holes{0, 15, 29, 30, 31, 60, 61};
+    for (int i = 70; i < 110; ++i) {
+        holes.push_back(i);
+    }
+    auto tx_rx = mpsc::channel<fragile>();
+    auto& tx = tx_rx.first;
+    auto& rx = tx_rx.second;
+    send_with_holes(tx, 120, holes);
+    int next = 0;
+    bool in_order = true;
+    while (auto r = rx.try_recv()) {
+        in_order = in_order && r->value == next++;
+    }
+    BOOST_TEST(in_order);
+    BOOST_TEST(next == 120);
+    BOOST_TEST(fragile::live.load() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(the_bounded_ring_wraps_around_in_order) {
+    // Many laps of rings of odd and power-of-two sizes, filled to every
+    // level before draining.
+    for (std::size_t bound : {1, 2, 3, 4, 5, 7, 8}) {
+        auto tx_rx = mpsc::sync_channel<int>(bound);
+        auto& tx = tx_rx.first;
+        auto& rx = tx_rx.second;
+        int sent = 0;
+        int next = 0;
+        bool in_order = true;
+        for (int round = 0; round < 50; ++round) {
+            const std::size_t fill = std::size_t(round) % bound + 1;
+            for (std::size_t i = 0; i < fill; ++i) {
+                BOOST_TEST_REQUIRE(tx.try_send(sent++).has_value());
+            }
+            if (fill == bound) {
+                BOOST_TEST(tx.try_send(-1).error().kind == mpsc::try_send_error<int>::full);
+            }
+            while (next < sent) {
+                in_order = in_order && rx.recv().value() == next++;
+            }
+        }
+        BOOST_TEST(in_order);
+    }
+}
+
+namespace {
+// A value whose move throws when it was made to; first, when `inner` is
+// set, it sends another value on that channel, so that a later send has
+// reserved the next slot when the move throws.
+struct reentrant {
+    static inline const mpsc::sync_sender<reentrant>* inner = nullptr;
+    int value;
+    bool throws;
+    // boost::system::result::error() asks for both.
+    reentrant() : reentrant(0, false) {}
+    reentrant(const reentrant&) = default;
+    reentrant(int v, bool t) : value(v), throws(t) {}
+    reentrant(reentrant&& other) : value(other.value), throws(other.throws) {
+        if (throws) {
+            if (inner != nullptr) {
+                BOOST_TEST_REQUIRE(inner->try_send(reentrant(value + 1, false)).has_value());
+            }
+            throw std::runtime_error("move failed");
+        }
+    }
+};
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_throwing_move_gives_its_ring_slot_back_or_leaves_a_hole) {
+    constexpr std::size_t bound = 4; // 7 slots a round: every ring position in turn
+    auto tx_rx = mpsc::sync_channel<reentrant>(bound);
+    auto& tx = tx_rx.first;
+    auto& rx = tx_rx.second;
+    for (int round = 0; round < 12; ++round) {
+        // Alone, the failed send gives its slot back: all four are free.
+        reentrant::inner = nullptr;
+        BOOST_CHECK_THROW((void)tx.try_send(reentrant(0, true)), std::runtime_error);
+        for (int v = 0; v < int(bound); ++v) {
+            BOOST_TEST(tx.try_send(reentrant(v, false)).has_value());
+        }
+        BOOST_TEST(tx.try_send(reentrant(9, false)).error().kind ==
+                   mpsc::try_send_error<reentrant>::full);
+        for (int v = 0; v < int(bound); ++v) {
+            BOOST_TEST(rx.recv().value().value == v);
+        }
+        // With a later send already in the next slot, it leaves a hole,
+        // which takes room until the receiver passes it.
+        reentrant::inner = &tx;
+        BOOST_CHECK_THROW((void)tx.try_send(reentrant(10, true)), std::runtime_error);
+        BOOST_TEST(tx.try_send(reentrant(12, false)).has_value());
+        BOOST_TEST(tx.try_send(reentrant(13, false)).has_value());
+        BOOST_TEST(tx.try_send(reentrant(14, false)).error().kind ==
+                   mpsc::try_send_error<reentrant>::full);
+        BOOST_TEST(rx.recv().value().value == 11); // past the hole
+        BOOST_TEST(rx.recv().value().value == 12);
+        BOOST_TEST(rx.recv().value().value == 13);
+        BOOST_TEST(rx.try_recv().error().kind == mpsc::try_recv_error::empty);
+    }
+    reentrant::inner = nullptr;
+}
+
+BOOST_AUTO_TEST_CASE(a_receiver_gone_mid_stream_destroys_every_queued_value_once) {
+    // Producers keep sending while the receiver goes: each value is either
+    // handed back or queued and destroyed with the receiver, never leaked
+    // or destroyed twice (ASan, the live count).
+    for (bool bounded : {false, true}) {
+        {
+            auto utx_urx = mpsc::channel<counted>();
+            auto btx_brx = mpsc::sync_channel<counted>(4);
+            std::vector<rthread::join_handle<void>> hs;
+            for (int p = 0; p < 4; ++p) {
+                if (bounded) {
+                    hs.push_back(rthread::spawn([tx = btx_brx.first] {
+                        for (int i = 0; tx.send(counted(i)).has_value(); ++i) {
+                        }
+                    }));
+                } else {
+                    hs.push_back(rthread::spawn([tx = utx_urx.first] {
+                        for (int i = 0; tx.send(counted(i)).has_value(); ++i) {
+                        }
+                    }));
+                }
+            }
+            auto& rx = bounded ? btx_brx.second : utx_urx.second;
+            for (int i = 0; i < 1000; ++i) {
+                (void)rx.recv().value();
+            }
+            { auto gone = std::move(rx); }
+            for (auto& h : hs) {
+                h.join().value();
+            }
+        }
+        BOOST_TEST(counted::live.load() == 0);
+    }
 }

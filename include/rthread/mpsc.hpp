@@ -446,7 +446,9 @@ std::pair<sender<T>, receiver<T>> channel() {
 template <class T>
 std::pair<sync_sender<T>, receiver<T>> sync_channel(std::size_t bound) {
     static_assert(std::is_move_constructible_v<T>, "a channel's T needs a move constructor");
-    if (bound > std::numeric_limits<std::ptrdiff_t>::max() / sizeof(T)) {
+    // The ring's slots carry a stamp beside each value.
+    using slot = typename rthread::detail::array_queue<T>::slot;
+    if (bound > std::numeric_limits<std::ptrdiff_t>::max() / sizeof(slot)) {
         throw std::length_error("rthread::mpsc::sync_channel: a bound of " + std::to_string(bound) +
                                 " values of " + std::to_string(sizeof(T)) +
                                 " bytes cannot be allocated");

@@ -1,6 +1,6 @@
 // Channels: rthread::mpsc next to a std::mutex + std::condition_variable +
 // std::deque channel (what users write by hand), in one run; Rust's
-// std::sync::mpsc is timed the same way by tools/bench/rust/bench.rs.
+// std::sync::mpsc is timed the same way by tools/bench/rust/mpsc.rs.
 //
 // Throughput: one iteration is one message received. The producers (1 or
 // 4 threads, each sending its share of the run's iterations) are started

@@ -1,145 +1,47 @@
-// The shared state of one mpsc channel (mpsc.hpp): a FIFO guarded by one
-// mutex, and the threads blocked on it, each parked on a private parker
-// (parker.hpp), never on its thread's own token.
+// The shared state of one mpsc channel (mpsc.hpp): Rust's std::sync::mpmc
+// `counter.rs` (a count of senders, the receiver, and the memory) over one
+// of three flavours, as Rust's:
+// - channel(): list_queue (mpsc_list.hpp), a lock-free list of blocks;
+// - sync_channel(n > 0): array_queue (mpsc_array.hpp), a ring of stamped
+//   slots allocated once, so sending on it never allocates;
+// - sync_channel(0): zero_channel (mpsc_zero.hpp), a hand-over under a mutex.
+// doc/design.md says how they differ from Rust's (throwing moves, private
+// parkers, one consumer).
 //
-// Why a mutex-guarded queue and not the lock-free list and array of Rust's
-// std::sync::mpmc (crossbeam-channel's design): doc/design.md, with the
-// figures of tools/bench/mpsc_bench.cpp.
-//
-// Storage: an unbounded channel keeps its values in a std::deque (one
-// allocation per block of values, none per value); a bounded one in a ring
-// of `bound` slots allocated once (one slot for a rendezvous), so sending on
-// it never allocates. Both insert with the strong guarantee: a move
-// constructor that throws leaves the queue as it was.
-//
-// Waiting: the receiver parks on a parker of the channel's own (one
-// receiver, one parker); a blocked sender on its thread's channel parker.
-// Each registers under the mutex and parks with the mutex released; whoever
-// changes what it waits for wakes it, after unlocking where it can (a thread
-// woken under our mutex would only wake to wait for it). The parker's token
-// saturates, so a wake-up between the registration and the park is never
-// lost; a stale one (left for an earlier wait that timed out) is a spurious
-// wake-up, which every wait loop re-checks.
+// Waiting: the receiver on a parker of the channel's own (receiver_waker),
+// a blocked sender on its thread's channel parker (sender_wakers), never
+// on a thread's own token (mpsc_waker.hpp).
 // This header is private: mpsc.hpp includes it.
 #ifndef RTHREAD_DETAIL_MPSC_CHANNEL_HPP
 #define RTHREAD_DETAIL_MPSC_CHANNEL_HPP
 
 #include <rthread/detail/deadline.hpp>
-#include <rthread/parker.hpp>
+#include <rthread/detail/mpsc_array.hpp>
+#include <rthread/detail/mpsc_list.hpp>
+#include <rthread/detail/mpsc_waker.hpp>
+#include <rthread/detail/mpsc_zero.hpp>
+#include <rthread/sleep.hpp>
 
-#include <boost/intrusive/list.hpp>
 #include <boost/system/result.hpp>
 
 #include <atomic>
 #include <cstddef>
-#include <deque>
-#include <exception>
-#include <limits>
-#include <memory>
-#include <mutex>
-#include <new>
 #include <optional>
-#include <stdexcept>
-#include <string>
-#include <utility>
 
 namespace rthread::detail {
-
-/// The parker a sender blocks on in any channel, and its unparker. One a
-/// thread is enough: a thread waits on one channel at a time. Never the
-/// thread's own token.
-struct channel_parker {
-    rthread::parker own;
-    const rthread::unparker waker = own.unparker();
-
-    static channel_parker& of_this_thread() {
-        static thread_local channel_parker mine;
-        return mine;
-    }
-};
-
-/// Runs s.pop() when the scope it guards ends without a new exception: the
-/// value was moved out of the queue into its destination.
-template <class State>
-class pop_on_success {
-public:
-    explicit pop_on_success(State& s) noexcept : state_(s) {}
-    pop_on_success(const pop_on_success&) = delete;
-    pop_on_success& operator=(const pop_on_success&) = delete;
-    ~pop_on_success() {
-        if (std::uncaught_exceptions() == exceptions_) {
-            state_.pop();
-        }
-    }
-
-private:
-    State& state_;
-    const int exceptions_ = std::uncaught_exceptions();
-};
-
-/// A fixed ring of slots for the bounded channel: allocated once.
-template <class T>
-class ring_queue {
-public:
-    explicit ring_queue(std::size_t capacity)
-        : slots_(capacity == 0 ? nullptr : new slot[capacity]), capacity_(capacity) {}
-    ring_queue(const ring_queue&) = delete;
-    ring_queue& operator=(const ring_queue&) = delete;
-    ~ring_queue() { clear(); }
-
-    bool empty() const noexcept { return size_ == 0; }
-    bool full() const noexcept { return size_ == capacity_; }
-    /// Strong guarantee: if T's move throws, nothing changed.
-    void push(T&& v) {
-        ::new (static_cast<void*>(slots_[index(size_)].bytes)) T(std::move(v));
-        ++size_;
-    }
-    T& front() noexcept { return *std::launder(reinterpret_cast<T*>(slots_[head_].bytes)); }
-    void pop() noexcept {
-        front().~T();
-        head_ = index(1);
-        --size_;
-    }
-    void clear() noexcept {
-        while (!empty()) {
-            pop();
-        }
-    }
-
-private:
-    struct slot {
-        alignas(T) unsigned char bytes[sizeof(T)];
-    };
-    std::size_t index(std::size_t offset) const noexcept {
-        const std::size_t i = head_ + offset; // head_ < capacity_, offset <= capacity_
-        return i >= capacity_ ? i - capacity_ : i;
-    }
-
-    std::unique_ptr<slot[]> slots_;
-    std::size_t capacity_;
-    std::size_t head_ = 0;
-    std::size_t size_ = 0;
-};
-
-/// One blocked sender: a node on its own stack, linked while it waits.
-struct channel_waiter : boost::intrusive::list_base_hook<> {
-    const rthread::unparker* unparker = nullptr;
-};
-
-/// Why a send did not happen.
-enum class send_failure { full, disconnected };
-/// Why a receive found nothing.
-enum class recv_failure { empty, disconnected };
 
 template <class T>
 class channel_state {
 public:
     /// bound: std::nullopt for an unbounded channel, else the capacity
-    /// (0: rendezvous, which keeps the one value being handed over).
-    explicit channel_state(std::optional<std::size_t> bound)
-        : bound_(bound), ring_(bound ? (*bound == 0 ? 1 : *bound) : 0) {
+    /// (0: rendezvous).
+    explicit channel_state(std::optional<std::size_t> bound) {
         if (!bound) {
             list_.emplace();
+        } else if (*bound == 0) {
+            zero_.emplace();
+        } else {
+            array_.emplace(*bound);
         }
     }
     channel_state(const channel_state&) = delete;
@@ -165,33 +67,32 @@ public:
     }
     void release_sender() noexcept {
         // acq_rel: the last sender sees every other sender's end; what they
-        // sent is published to the receiver by the mutex, as always.
+        // sent reaches the receiver through the queue's own orders.
         if (senders_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-            std::lock_guard<std::mutex> lock(mutex_);
-            senders_gone_ = true;
-            wake_receiver();
+            if (list_) {
+                list_->disconnect();
+                receiver_.notify();
+            } else if (array_) {
+                array_->disconnect();
+                receiver_.notify();
+            } else {
+                zero_->disconnect_senders();
+            }
         }
         release();
     }
     /// The receiver's end: later sends fail and queued values are destroyed
-    /// now, outside the mutex (a value's destructor may use the channel),
-    /// except a rendezvous value whose blocked sender takes it back.
+    /// now, except a rendezvous value whose blocked sender takes it back.
     void release_receiver() noexcept {
-        bool discard = false;
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            receiver_gone_ = true;
-            discard = handover_ == nullptr;
-            wake_all_senders();
-        }
-        // No sender touches the queue once receiver_gone_ is set, but one
-        // taking its rendezvous value back (then it is not discarded here).
-        if (discard) {
-            if (list_) {
-                list_->clear();
-            } else {
-                ring_.clear();
-            }
+        if (list_) {
+            list_->disconnect();
+            list_->discard();
+        } else if (array_) {
+            array_->disconnect();
+            senders_waiting_.notify_all();
+            array_->discard();
+        } else {
+            zero_->disconnect_receiver();
         }
         release();
     }
@@ -201,56 +102,55 @@ public:
     /// Sends v, waiting for room until d (d.at == 0: never waits). Returns
     /// R() when sent, else fail(value, why) with the value not sent: v,
     /// or the rendezvous value the receiver left behind when it went.
+    /// What T's move throws propagates, v not sent.
     template <class R, class Fail>
     R send(T& v, deadline d, Fail fail) {
-        std::unique_lock<std::mutex> lock(mutex_);
-        const bool rendezvous = bound_ && *bound_ == 0;
-        if (receiver_gone_) {
-            return fail(v, send_failure::disconnected);
-        }
-        if (rendezvous && d.at == nanos::zero()) {
-            // try_send: only a receiver already waiting takes it.
-            if (!receiver_waiting_ || !ring_.empty()) {
-                return fail(v, send_failure::full);
-            }
-        } else if (bound_ && !wait_for_room(lock, d)) {
-            return fail(v, receiver_gone_ ? send_failure::disconnected : send_failure::full);
-        }
-        // Strong guarantee: a move that throws leaves the queue as it was.
         if (list_) {
-            list_->push_back(std::move(v));
-        } else {
-            try {
-                ring_.push(std::move(v));
-            } catch (...) {
-                // We may have been woken for this room: pass it on, or a
-                // sender still waiting would wait beside a free slot.
-                wake_one_sender();
-                throw;
-            }
-            ++pushed_;
-        }
-        if (rendezvous && d.at != nanos::zero()) {
-            wake_receiver();
-            if (!wait_for_pickup(lock)) {
-                // The receiver went and left our value in the slot: hand it
-                // back. If that move throws, the value stays and dies with
-                // the channel.
-                pop_on_success<ring_queue<T>> taken(ring_);
-                return fail(ring_.front(), send_failure::disconnected);
+            if (!list_->push(v, receiver_)) {
+                return fail(v, send_failure::disconnected);
             }
             return R();
         }
-        // Wake the receiver after unlocking, so that it does not wake only
-        // to wait for our mutex. Its parker is ours (we hold a reference).
-        // Cleared here, so that the sends until it runs again do not wake
-        // it again; it registers anew if it finds nothing.
-        const bool wake = std::exchange(receiver_waiting_, false);
-        lock.unlock();
-        if (wake) {
-            receiver_unparker_.unpark();
+        if (zero_) {
+            return zero_->template send<R>(v, d, fail);
         }
-        return R();
+        // A few yields before blocking (Rust's Backoff snoozes too): on one
+        // CPU they let the receiver run and make room, where parking would
+        // make each freed slot cost the receiver a wake-up.
+        unsigned yields = 0;
+        for (;;) {
+            switch (array_->try_push(v, receiver_)) {
+            case push_state::sent:
+                return R();
+            case push_state::disconnected:
+                return fail(v, send_failure::disconnected);
+            case push_state::full:
+                break;
+            }
+            if (d.at == nanos::zero()) {
+                return fail(v, send_failure::full);
+            }
+            if (d.has_passed()) {
+                // We may have been woken for room we will not use: pass it on.
+                if (!array_->is_full()) {
+                    senders_waiting_.notify_one();
+                }
+                return fail(v, send_failure::full);
+            }
+            if (yields < 4) {
+                ++yields;
+                rthread::yield_now();
+                continue;
+            }
+            channel_parker& me = channel_parker::of_this_thread();
+            channel_waiter self;
+            self.unparker = &me.waker;
+            senders_waiting_.enlist(self);
+            if (array_->is_full()) {
+                park_until(me.own, d);
+            }
+            senders_waiting_.delist(self);
+        }
     }
 
     // ---- receiving ---------------------------------------------------------
@@ -260,190 +160,67 @@ public:
     /// fail(why). A move that throws leaves the value at the front.
     template <class R, class Fail>
     R recv(deadline d, Fail fail) {
-        std::unique_lock<std::mutex> lock(mutex_);
-        for (;;) {
-            if (!queue_empty()) {
-                break;
-            }
-            if (senders_gone_) {
-                return fail(recv_failure::disconnected);
-            }
-            if (d.at == nanos::zero() || d.has_passed()) {
-                return fail(recv_failure::empty);
-            }
-            receiver_waiting_ = true;
-            lock.unlock();
-            park_until(receiver_parker_, d);
-            lock.lock();
-            receiver_waiting_ = false;
+        if (list_) {
+            return receive<R>(*list_, d, fail);
         }
-        // Pops once the value is moved out, then unlocks, then wakes.
-        take_guard taken(*this, lock);
-        return R(boost::system::in_place_value, std::move(front()));
+        if (array_) {
+            return receive<R>(*array_, d, fail);
+        }
+        return zero_->template recv<R>(d, fail);
     }
 
 private:
     ~channel_state() = default;
 
-    /// The senders a receive lets on, woken once the mutex is released:
-    /// copies of their unparkers, as a woken sender may leave at once.
-    struct wakeups {
-        std::optional<rthread::unparker> handover; // the rendezvous sender
-        std::optional<rthread::unparker> sender;   // one waiting for room
-        void run() const noexcept {
-            if (handover) {
-                handover->unpark();
-            }
-            if (sender) {
-                sender->unpark();
-            }
-        }
-    };
-
-    /// Pops the front value when the receive it guards ends without a new
-    /// exception (the value was moved out), then unlocks and wakes.
-    class take_guard {
-    public:
-        take_guard(channel_state& s, std::unique_lock<std::mutex>& lock) noexcept
-            : state_(s), lock_(lock) {}
-        take_guard(const take_guard&) = delete;
-        take_guard& operator=(const take_guard&) = delete;
-        ~take_guard() {
-            if (std::uncaught_exceptions() != exceptions_) {
-                return;
-            }
-            const wakeups w = state_.pop();
-            lock_.unlock();
-            w.run();
-        }
-
-    private:
-        channel_state& state_;
-        std::unique_lock<std::mutex>& lock_;
-        const int exceptions_ = std::uncaught_exceptions();
-    };
-
-    T& front() noexcept { return list_ ? list_->front() : ring_.front(); }
-
-    /// Takes the front value away (it was moved from); says whom to wake.
-    wakeups pop() noexcept {
-        wakeups w;
-        if (list_) {
-            list_->pop_front();
-            return w;
-        }
-        ring_.pop();
-        ++popped_;
-        if (handover_ != nullptr) {
-            w.handover.emplace(*handover_);
-        }
-        if (!waiters_.empty()) {
-            channel_waiter& next = waiters_.front();
-            waiters_.pop_front();
-            w.sender.emplace(*next.unparker);
-        }
-        return w;
+    front_state front(list_queue<T>& q, T*& out) noexcept { return q.front(out); }
+    front_state front(array_queue<T>& q, T*& out) noexcept {
+        return q.front(out, senders_waiting_);
     }
+    void pop(list_queue<T>& q) noexcept { q.pop(); }
+    void pop(array_queue<T>& q) noexcept { q.pop(senders_waiting_); }
 
-    static void park_until(rthread::parker& p, deadline d) noexcept {
-        if (d.is_never()) {
-            p.park();
-        } else {
-            p.park_timeout(d.at - std::chrono::steady_clock::now().time_since_epoch());
-        }
-    }
-
-    bool queue_empty() const noexcept { return list_ ? list_->empty() : ring_.empty(); }
-
-    /// Bounded: waits until there is room (for a rendezvous: the slot is
-    /// free of another value being handed over), the receiver is gone, or
-    /// d. True when the send may go ahead.
-    bool wait_for_room(std::unique_lock<std::mutex>& lock, deadline d) {
-        channel_waiter self;
+    template <class R, class Queue, class Fail>
+    R receive(Queue& q, deadline d, Fail fail) {
+        T* v = nullptr;
+        unsigned yields = 0;
         for (;;) {
-            if (receiver_gone_) {
-                return false;
+            front_state s = front(q, v);
+            if (s == front_state::empty && d.at != nanos::zero() && !d.has_passed()) {
+                // A few yields first, as a blocked sender's (Rust's
+                // receiver snoozes too): on one CPU they let the senders
+                // run, where parking costs each side a system call.
+                if (yields < 4) {
+                    ++yields;
+                    rthread::yield_now();
+                    continue;
+                }
+                receiver_.prepare();
+                s = front(q, v); // the last look, after prepare()
+                if (s == front_state::empty) {
+                    receiver_.park(d);
+                    receiver_.cancel();
+                    continue;
+                }
+                receiver_.cancel();
             }
-            if (!ring_.full()) {
-                return true;
-            }
-            if (d.at == nanos::zero() || d.has_passed()) {
+            if (s == front_state::ready) {
                 break;
             }
-            channel_parker& me = channel_parker::of_this_thread();
-            self.unparker = &me.waker;
-            waiters_.push_back(self);
-            lock.unlock();
-            park_until(me.own, d);
-            lock.lock();
-            if (self.is_linked()) {
-                waiters_.erase(waiters_.iterator_to(self));
-            }
+            return fail(s == front_state::empty ? recv_failure::empty : recv_failure::disconnected);
         }
-        if (!ring_.full()) {
-            // Woken for room this send will not use: pass the wake-up on.
-            wake_one_sender();
-        }
-        return false;
-    }
-
-    /// Rendezvous: waits until the receiver took the value this send put
-    /// in the slot (true), or went without it (false: it is still there).
-    bool wait_for_pickup(std::unique_lock<std::mutex>& lock) {
-        const std::uint64_t mine = pushed_ - 1;
-        channel_parker& me = channel_parker::of_this_thread();
-        handover_ = &me.waker;
-        while (popped_ <= mine && !receiver_gone_) {
-            lock.unlock();
-            me.own.park();
-            lock.lock();
-        }
-        // A sender let on by our pickup may already wait for its own.
-        if (handover_ == &me.waker) {
-            handover_ = nullptr;
-        }
-        return popped_ > mine;
-    }
-
-    void wake_receiver() noexcept {
-        if (std::exchange(receiver_waiting_, false)) {
-            receiver_unparker_.unpark();
-        }
-    }
-    void wake_one_sender() noexcept {
-        if (!waiters_.empty()) {
-            channel_waiter& w = waiters_.front();
-            waiters_.pop_front();
-            w.unparker->unpark();
-        }
-    }
-    void wake_all_senders() noexcept {
-        while (!waiters_.empty()) {
-            wake_one_sender();
-        }
-        if (handover_ != nullptr) {
-            handover_->unpark();
-        }
+        R r(boost::system::in_place_value, std::move(*v)); // throws: the value stays
+        pop(q);
+        return r;
     }
 
     std::atomic<std::size_t> refs_{2};    // the first sender and the receiver
     std::atomic<std::size_t> senders_{1}; // live sender handles
-    std::mutex mutex_;
-    // The receiver waits on this one: one receiver, one parker, alive as
-    // long as the channel, so a sender may unpark it after unlocking.
-    rthread::parker receiver_parker_;
-    const rthread::unparker receiver_unparker_ = receiver_parker_.unparker();
-    // Guarded by mutex_ from here on (the ring also by receiver_gone_, above).
-    const std::optional<std::size_t> bound_;
-    std::optional<std::deque<T>> list_; // unbounded
-    ring_queue<T> ring_;                // bounded (no slots when unbounded)
-    std::uint64_t pushed_ = 0;          // bounded: values sent so far
-    std::uint64_t popped_ = 0;          // bounded: values received so far
-    bool senders_gone_ = false;
-    bool receiver_gone_ = false;
-    bool receiver_waiting_ = false;                  // the receiver is parked on receiver_parker_
-    const rthread::unparker* handover_ = nullptr;    // a rendezvous sender, till pickup
-    boost::intrusive::list<channel_waiter> waiters_; // senders waiting for room
+    receiver_waker receiver_;             // list and array
+    sender_wakers senders_waiting_;       // array
+    // One of the three, fixed at construction.
+    std::optional<list_queue<T>> list_;
+    std::optional<array_queue<T>> array_;
+    std::optional<zero_channel<T>> zero_;
 };
 
 } // namespace rthread::detail

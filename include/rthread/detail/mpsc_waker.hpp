@@ -1,0 +1,157 @@
+// Who waits on a channel, and how they are woken (mpsc_channel.hpp): the
+// pieces of Rust's std::sync::mpmc `waker.rs` and `context.rs` that a
+// single-consumer channel needs, parked on private parkers (parker.hpp),
+// never on a thread's own token.
+//
+// Both wake-ups are a Dekker pair: the waiting side publishes "I am about
+// to park" (a seq_cst store or RMW), then looks at the queue again (seq_cst
+// loads); the other side changes the queue (a seq_cst RMW or store), then
+// looks for a waiter (a seq_cst load). Sequential consistency forbids both
+// looks missing the other side's write, so a wake-up is never lost; the
+// parker's token saturates, so one that comes between the look and the park
+// is kept, and a stale one is a spurious wake-up that every wait re-checks.
+// This header is private: mpsc.hpp includes it.
+#ifndef RTHREAD_DETAIL_MPSC_WAKER_HPP
+#define RTHREAD_DETAIL_MPSC_WAKER_HPP
+
+#include <rthread/detail/deadline.hpp>
+#include <rthread/parker.hpp>
+
+#include <boost/intrusive/list.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <mutex>
+#include <optional>
+
+namespace rthread::detail {
+
+/// The parker a sender blocks on in any channel, and its unparker. One a
+/// thread is enough: a thread waits on one channel at a time. Never the
+/// thread's own token.
+struct channel_parker {
+    rthread::parker own;
+    const rthread::unparker waker = own.unparker();
+
+    static channel_parker& of_this_thread() {
+        static thread_local channel_parker mine;
+        return mine;
+    }
+};
+
+/// Parks p until d (never: without a timeout).
+inline void park_until(rthread::parker& p, deadline d) noexcept {
+    if (d.is_never()) {
+        p.park();
+    } else {
+        p.park_timeout(d.at - std::chrono::steady_clock::now().time_since_epoch());
+    }
+}
+
+/// The one receiver's wait: a parker of the channel's own (one receiver,
+/// one parker, alive as long as the channel, so a sender may unpark it
+/// after its send is visible) and a flag that says it may be parked.
+class receiver_waker {
+public:
+    /// The receiver, before its last look at the queue.
+    void prepare() noexcept {
+        // seq_cst: the first half of the Dekker pair with notify().
+        waiting_.store(true, std::memory_order_seq_cst);
+    }
+    /// The receiver, once it looked (and found a value) or woke.
+    void cancel() noexcept {
+        // relaxed: only the receiver acts on its own flag; a sender that
+        // still sees it true makes one spurious wake-up.
+        waiting_.store(false, std::memory_order_relaxed);
+    }
+    void park(deadline d) noexcept { park_until(parker_, d); }
+
+    /// A sender (or the last sender's end), after its seq_cst change to
+    /// the queue. Clears the flag, so that the sends until the receiver
+    /// runs again do not wake it again: it registers anew if it finds
+    /// nothing.
+    void notify() noexcept {
+        // seq_cst: the second half of the Dekker pair with prepare(); a
+        // plain load on the fast path, no write unless a receiver waits.
+        if (waiting_.load(std::memory_order_seq_cst) &&
+            // acquire: nothing to see; one sender of those racing here wakes it.
+            waiting_.exchange(false, std::memory_order_acquire)) {
+            unparker_.unpark(); // happens-before the park() it ends
+        }
+    }
+
+private:
+    std::atomic<bool> waiting_{false};
+    rthread::parker parker_;
+    const rthread::unparker unparker_ = parker_.unparker();
+};
+
+/// One blocked sender: a node on its own stack, linked while it waits.
+struct channel_waiter : boost::intrusive::list_base_hook<> {
+    const rthread::unparker* unparker = nullptr;
+};
+
+/// The senders blocked on a full bounded channel (Rust's SyncWaker): a
+/// list under a mutex, and a count the receiver reads without it, so that a
+/// receive takes the lock only when someone waits.
+class sender_wakers {
+public:
+    /// The sender, before its last look at the queue.
+    void enlist(channel_waiter& w) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        list_.push_back(w);
+        // seq_cst: the first half of the Dekker pair with notify_one().
+        count_.fetch_add(1, std::memory_order_seq_cst);
+    }
+    /// The sender, once it looked again or woke (whether or not a receive
+    /// took it off the list).
+    void delist(channel_waiter& w) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (w.is_linked()) {
+            list_.erase(list_.iterator_to(w));
+            // relaxed: the mutex orders the count with the list.
+            count_.fetch_sub(1, std::memory_order_relaxed);
+        }
+    }
+    /// The receiver, after it freed a slot (a seq_cst store): wakes the
+    /// longest-waiting sender, after the unlock (a sender woken under the
+    /// mutex would only wake to wait for it; a copy of its unparker, as it
+    /// may leave at once).
+    void notify_one() noexcept {
+        // seq_cst: the second half of the Dekker pair with enlist().
+        if (count_.load(std::memory_order_seq_cst) == 0) {
+            return;
+        }
+        std::optional<rthread::unparker> wake;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (!list_.empty()) {
+                wake.emplace(*list_.front().unparker);
+                list_.pop_front();
+                count_.fetch_sub(1, std::memory_order_relaxed); // as in delist()
+            }
+        }
+        if (wake) {
+            wake->unpark();
+        }
+    }
+    /// On disconnection: every sender looks again.
+    void notify_all() noexcept {
+        std::lock_guard<std::mutex> lock(mutex_);
+        while (!list_.empty()) {
+            list_.front().unparker->unpark();
+            list_.pop_front();
+            count_.fetch_sub(1, std::memory_order_relaxed); // as in delist()
+        }
+    }
+
+private:
+    std::atomic<std::size_t> count_{0}; // senders on the list
+    std::mutex mutex_;
+    boost::intrusive::list<channel_waiter> list_;
+};
+
+} // namespace rthread::detail
+
+#endif
