@@ -26,6 +26,9 @@
 
 #include <fcntl.h>
 #include <unistd.h>
+#if defined(_WIN32)
+#include <malloc.h> // _aligned_malloc
+#endif
 
 namespace {
 
@@ -69,12 +72,27 @@ void* allocate_aligned(std::size_t size, std::align_val_t align) {
         throw std::bad_alloc();
     }
     const auto alignment = static_cast<std::size_t>(align);
+#if defined(_WIN32)
+    // The C runtime has no aligned malloc that free() takes.
+    if (void* p = ::_aligned_malloc(size != 0 ? size : 1, alignment)) {
+        return p;
+    }
+#else
     void* p = nullptr;
     if (::posix_memalign(&p, alignment < sizeof(void*) ? sizeof(void*) : alignment,
-                         size != 0 ? size : 1) != 0) {
-        throw std::bad_alloc();
+                         size != 0 ? size : 1) == 0) {
+        return p;
     }
-    return p;
+#endif
+    throw std::bad_alloc();
+}
+
+void free_aligned(void* p) noexcept {
+#if defined(_WIN32)
+    ::_aligned_free(p);
+#else
+    std::free(p);
+#endif
 }
 
 /// Fails the allocation `n` allocations from now (0: the next one), and with
@@ -141,16 +159,16 @@ void operator delete[](void* p, std::size_t) noexcept {
     std::free(p);
 }
 void operator delete(void* p, std::align_val_t) noexcept {
-    std::free(p);
+    free_aligned(p);
 }
 void operator delete[](void* p, std::align_val_t) noexcept {
-    std::free(p);
+    free_aligned(p);
 }
 void operator delete(void* p, std::size_t, std::align_val_t) noexcept {
-    std::free(p);
+    free_aligned(p);
 }
 void operator delete[](void* p, std::size_t, std::align_val_t) noexcept {
-    std::free(p);
+    free_aligned(p);
 }
 
 namespace {
@@ -376,7 +394,11 @@ BOOST_AUTO_TEST_CASE(every_failed_allocation_is_a_clean_error_and_leaks_nothing)
     // not read stderr. Boost.Test writes its report to stderr, so it is put
     // back after each run.
     const int saved_stderr = ::dup(STDERR_FILENO);
+#if defined(_WIN32)
+    const int null = ::open("NUL", O_WRONLY);
+#else
     const int null = ::open("/dev/null", O_WRONLY);
+#endif
     BOOST_TEST_REQUIRE(saved_stderr >= 0);
     BOOST_TEST_REQUIRE(null >= 0);
     (void)rthread::current(); // the main thread's handle, before any baseline
