@@ -18,8 +18,10 @@
 #include <system_error>
 #include <vector>
 
+#if !defined(_WIN32)
 #include <climits>
 #include <unistd.h>
+#endif
 
 namespace {
 
@@ -29,22 +31,32 @@ std::vector<std::size_t> cpus_of_this_thread() {
     return *cpus;
 }
 
-// Runs the scenario `name` of this binary under `taskset -c cpus`.
-test_support::child_result run_under_taskset(const std::string& cpus, const char* name) {
+// Runs the scenario `name` of this binary with the process's CPUs limited
+// to `cpus`: under `taskset -c cpus` (on Windows, with that affinity mask
+// set before the child runs).
+test_support::child_result run_on_cpus(const std::vector<std::size_t>& cpus, const char* name) {
+#if defined(_WIN32)
+    return test_support::run_scenario_on_cpus(name, cpus);
+#else
+    std::string list;
+    for (const std::size_t cpu : cpus) {
+        list += (list.empty() ? "" : ",") + std::to_string(cpu);
+    }
     char self[PATH_MAX] = {};
     const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
     BOOST_TEST_REQUIRE(n > 0);
     return test_support::run_in_child([&] {
         const std::string flag = std::string("--scenario=") + name;
         char taskset[] = "taskset";
-        char list[] = "-c";
+        char c[] = "-c";
         char* argv[] = {
-            taskset, list, const_cast<char*>(cpus.c_str()), self, const_cast<char*>(flag.c_str()),
+            taskset, c, const_cast<char*>(list.c_str()), self, const_cast<char*>(flag.c_str()),
             nullptr};
         ::execvp("taskset", argv);
         std::perror("execvp taskset");
         ::_exit(127);
     });
+#endif
 }
 
 void check_scenario_passed(const test_support::child_result& child) {
@@ -199,8 +211,7 @@ RTHREAD_SCENARIO(affinity_outside_the_taskset_mask) {
 
 BOOST_AUTO_TEST_CASE(a_cpu_outside_the_process_mask_is_invalid_argument) {
     const std::size_t first = cpus_of_this_thread().front();
-    check_scenario_passed(
-        run_under_taskset(std::to_string(first), "affinity_outside_the_taskset_mask"));
+    check_scenario_passed(run_on_cpus({first}, "affinity_outside_the_taskset_mask"));
 }
 
 // Started under `taskset -c <a>,<b>`: a thread pinned to b sees one CPU, the
@@ -227,6 +238,5 @@ BOOST_AUTO_TEST_CASE(a_thread_pinned_inside_a_taskset_mask_reports_its_own_cpus)
     const std::vector<std::size_t> cpus = cpus_of_this_thread();
     BOOST_TEST_REQUIRE(cpus.size() >= 2U, "this case needs a process allowed two CPUs");
     check_scenario_passed(
-        run_under_taskset(std::to_string(cpus.front()) + "," + std::to_string(cpus.back()),
-                          "affinity_inside_a_taskset_mask"));
+        run_on_cpus({cpus.front(), cpus.back()}, "affinity_inside_a_taskset_mask"));
 }

@@ -306,7 +306,11 @@ BOOST_AUTO_TEST_CASE(every_failed_allocation_is_a_clean_error_and_leaks_nothing)
     // not read stderr. Boost.Test writes its report to stderr, so it is put
     // back after each run.
     const int saved_stderr = ::dup(STDERR_FILENO);
+#if defined(_WIN32)
+    const int null = ::open("NUL", O_WRONLY);
+#else
     const int null = ::open("/dev/null", O_WRONLY);
+#endif
     BOOST_TEST_REQUIRE(saved_stderr >= 0);
     BOOST_TEST_REQUIRE(null >= 0);
     (void)rthread::current(); // the main thread's handle, before any baseline

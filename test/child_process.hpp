@@ -6,8 +6,9 @@
 // test joins what it spawns), so that fork() copies a consistent state.
 //
 // On Windows (no fork) run_scenario() and run_fresh_test_case() start this
-// test executable again with CreateProcess, and run_in_child() does not
-// exist: a test that needs it is compiled out there (RTHREAD_TEST_HAS_FORK).
+// test executable again with CreateProcess (run_scenario_on_cpus() with an
+// affinity mask), and run_in_child() does not exist: a test that needs it
+// is compiled out there (RTHREAD_TEST_HAS_FORK).
 #ifndef RTHREAD_TEST_CHILD_PROCESS_HPP
 #define RTHREAD_TEST_CHILD_PROCESS_HPP
 
@@ -119,8 +120,11 @@ inline std::string environment_with(const std::vector<std::string>& added) {
     return block;
 }
 
-// Runs this executable with `arguments` and the environment additions.
-inline child_result run_self(const std::string& arguments, std::vector<std::string> env) {
+// Runs this executable with `arguments` and the environment additions;
+// with a non-zero `affinity`, restricted to those CPUs (the process's
+// affinity mask) before its first instruction.
+inline child_result run_self(const std::string& arguments, std::vector<std::string> env,
+                             DWORD_PTR affinity = 0) {
     env.emplace_back("RTHREAD_TEST_CHILD=1");
     char self[MAX_PATH];
     const DWORD length = ::GetModuleFileNameA(nullptr, self, MAX_PATH);
@@ -152,10 +156,18 @@ inline child_result run_self(const std::string& arguments, std::vector<std::stri
     PROCESS_INFORMATION process{};
     std::fflush(stdout);
     std::fflush(stderr);
-    if (!::CreateProcessA(self, command.data(), nullptr, nullptr, TRUE, 0, environment.data(),
-                          nullptr, &startup, &process)) {
+    if (!::CreateProcessA(self, command.data(), nullptr, nullptr, TRUE,
+                          affinity != 0 ? CREATE_SUSPENDED : 0, environment.data(), nullptr,
+                          &startup, &process)) {
         std::fprintf(stderr, "CreateProcess failed: %lu\n", ::GetLastError());
         std::abort();
+    }
+    if (affinity != 0) {
+        if (!::SetProcessAffinityMask(process.hProcess, affinity)) {
+            std::fprintf(stderr, "SetProcessAffinityMask failed: %lu\n", ::GetLastError());
+            ::TerminateProcess(process.hProcess, 127);
+        }
+        ::ResumeThread(process.hThread);
     }
     ::CloseHandle(process.hThread);
     ::CloseHandle(err_write);
@@ -186,6 +198,16 @@ inline child_result run_self(const std::string& arguments, std::vector<std::stri
 }
 
 } // namespace detail
+
+/// Runs the scenario `name` in a new process whose affinity mask is `cpus`
+/// (each below 64), as `taskset -c` starts one on Linux.
+inline child_result run_scenario_on_cpus(const char* name, const std::vector<std::size_t>& cpus) {
+    DWORD_PTR mask = 0;
+    for (const std::size_t cpu : cpus) {
+        mask |= DWORD_PTR{1} << cpu;
+    }
+    return detail::run_self(std::string("--scenario=") + name, {}, mask);
+}
 
 /// True in a process started by run_fresh_test_case().
 inline bool in_fresh_process() {

@@ -34,6 +34,11 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <unistd.h>
+#else
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
 #endif
 
 namespace {
@@ -203,12 +208,19 @@ BOOST_AUTO_TEST_CASE(spawn_throws_system_error_for_an_impossible_default_stack) 
 RTHREAD_SCENARIO(spawn_with_a_malformed_rthread_min_stack) {
     bound_the_scenario();
     const auto stack_size = [] {
+#if defined(_WIN32)
+        ULONG_PTR low = 0;
+        ULONG_PTR high = 0;
+        ::GetCurrentThreadStackLimits(&low, &high); // the whole reservation
+        return static_cast<std::size_t>(high - low);
+#else
         pthread_attr_t attr;
         ::pthread_getattr_np(::pthread_self(), &attr);
         std::size_t size = 0;
         ::pthread_attr_getstacksize(&attr, &size);
         ::pthread_attr_destroy(&attr);
         return size;
+#endif
     };
     try {
         const std::size_t size = rthread::spawn(stack_size).join().value();
@@ -308,6 +320,7 @@ BOOST_AUTO_TEST_CASE(try_join_until_is_bounded_by_a_blocking_pthread_key_destruc
 
 // ---- pthread_exit() and pthread_cancel() on an rthread thread ----------------
 
+#if RTHREAD_TEST_POSIX
 namespace forced_unwind {
 // Issue 12, item 7: the catch-all at the top of the thread swallowed
 // glibc's forced unwind (abi::__forced_unwind), and glibc then aborted the
@@ -397,11 +410,17 @@ RTHREAD_SCENARIO(pthread_exit_and_cancel_on_rthread_threads) {
     RTHREAD_CHILD_CHECK(after == live || after == live + 1); // + the detached one, still ending
     return test_support::child_failures;
 }
+#endif // RTHREAD_TEST_POSIX
 
-BOOST_AUTO_TEST_CASE(pthread_exit_and_pthread_cancel_end_the_thread_and_join_reports_it) {
+// Windows has no forced unwinding: ExitThread and TerminateThread end a
+// thread without running its destructors.
+BOOST_AUTO_TEST_CASE(pthread_exit_and_pthread_cancel_end_the_thread_and_join_reports_it,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "pthread_exit, pthread_cancel")) {
+#if RTHREAD_TEST_POSIX
     const auto child = test_support::run_scenario("pthread_exit_and_cancel_on_rthread_threads");
     BOOST_TEST(child.exited, "signal " << child.signal << ": " << child.stderr_text);
     BOOST_TEST(child.exit_code == 0, child.stderr_text);
+#endif
 }
 
 // ---- process exit under detached threads -----------------------------------

@@ -254,7 +254,9 @@ constexpr bool forks_only_between_allocations = true;
 constexpr bool forks_only_between_allocations = false;
 #endif
 
-BOOST_AUTO_TEST_CASE(a_child_forked_while_panics_and_set_panic_hook_run_can_panic) {
+BOOST_AUTO_TEST_CASE(a_child_forked_while_panics_and_set_panic_hook_run_can_panic,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_POSIX, "fork")) {
+#if RTHREAD_TEST_POSIX
     const auto quiet = [](const rthread::panic_info&) {};
     rthread::set_panic_hook(quiet);
     std::atomic<bool> stop{false};
@@ -309,4 +311,5 @@ BOOST_AUTO_TEST_CASE(a_child_forked_while_panics_and_set_panic_hook_run_can_pani
     (void)panicker.value().join();
     (void)setter.value().join();
     rthread::set_panic_hook({});
+#endif
 }

@@ -5,7 +5,7 @@
 // plus what C++ adds: handles that outlive their scope, payloads of any type
 // kept in scope_panic, the parking token left alone.
 #define BOOST_TEST_MODULE scope
-#include <boost/test/unit_test.hpp>
+#include "test_main.hpp"
 
 #include "child_process.hpp"
 #include "platform.hpp"
@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <csignal>
 #include <cstdint>
+#include <cstdlib>
 #include <fstream>
 #include <limits>
 #include <memory>
@@ -1226,18 +1227,27 @@ BOOST_AUTO_TEST_CASE(concurrent_stop_requests_run_each_callback_once) {
     BOOST_TEST(runs.load() == 8);
 }
 
+// RTHREAD_STOP_ALREADY_REQUESTED=1: the stop is requested before the
+// callback is registered, which then runs at once.
+RTHREAD_SCENARIO(a_throwing_stop_callback) {
+    const bool already_requested = std::getenv("RTHREAD_STOP_ALREADY_REQUESTED") != nullptr;
+    rthread::scope([&](rthread::scope_handle& s) {
+        if (already_requested) {
+            s.request_stop();
+        }
+        s.on_stop([] { throw std::runtime_error("callback failed"); });
+        s.spawn([&s] { s.request_stop(); });
+    });
+    return 0; // not reached: the process aborted
+}
+
 BOOST_AUTO_TEST_CASE(a_throwing_stop_callback_ends_the_process) {
     for (const bool already_requested : {false, true}) {
-        const auto child = test_support::run_in_child([already_requested] {
-            rthread::scope([&](rthread::scope_handle& s) {
-                if (already_requested) {
-                    s.request_stop();
-                }
-                s.on_stop([] { throw std::runtime_error("callback failed"); });
-                s.spawn([&s] { s.request_stop(); });
-            });
-        });
-        BOOST_TEST(child.signal == SIGABRT);
+        const auto child = already_requested
+                               ? test_support::run_scenario("a_throwing_stop_callback",
+                                                            {"RTHREAD_STOP_ALREADY_REQUESTED=1"})
+                               : test_support::run_scenario("a_throwing_stop_callback");
+        BOOST_TEST(child.signal == SIGABRT, child.stderr_text);
         BOOST_TEST(child.stderr_text.find(
                        "fatal runtime error: scope stop callback panicked, aborting\n") !=
                    std::string::npos);

@@ -527,3 +527,50 @@ BOOST_AUTO_TEST_CASE(alternate_stacks_of_threads_that_called_current_are_unmappe
     BOOST_TEST(after < before + 50, "mappings before " << before << ", after " << after);
 #endif
 }
+
+// ---- Windows: threads the library did not make, once they have a handle ----
+
+// A CreateThread thread and a std::thread (winpthreads) that called
+// current() get their stack guarantee then, and their overflow is reported
+// as any other thread's (a thread with no name: "<unnamed>"). Windows only:
+// the POSIX side is tested with its own cases.
+#if !RTHREAD_TEST_POSIX
+RTHREAD_SCENARIO(overflow_on_a_create_thread_thread_with_a_handle) {
+    const auto body = [](LPVOID) -> DWORD {
+        (void)rthread::current();
+        print_os_id_and_overflow();
+        return 0;
+    };
+    const HANDLE thread = ::CreateThread(nullptr, 0, body, nullptr, 0, nullptr);
+    if (thread == nullptr) {
+        return 2;
+    }
+    ::WaitForSingleObject(thread, INFINITE);
+    return 0; // not reached: the process ended
+}
+
+RTHREAD_SCENARIO(overflow_on_a_std_thread_with_a_handle) {
+    std::thread([] {
+        (void)rthread::current();
+        print_os_id_and_overflow();
+    }).join();
+    return 0; // not reached
+}
+#endif
+
+BOOST_AUTO_TEST_CASE(a_create_thread_thread_with_a_handle_is_reported_as_unnamed,
+                     RTHREAD_TEST_ONLY_IF(!RTHREAD_TEST_POSIX, "CreateThread")) {
+#if !RTHREAD_TEST_POSIX
+    check_overflow_reported(
+        test_support::run_scenario("overflow_on_a_create_thread_thread_with_a_handle"),
+        "<unnamed>");
+#endif
+}
+
+BOOST_AUTO_TEST_CASE(a_std_thread_with_a_handle_is_reported_as_unnamed_on_windows,
+                     RTHREAD_TEST_ONLY_IF(!RTHREAD_TEST_POSIX, "Windows' stack guarantee")) {
+#if !RTHREAD_TEST_POSIX
+    check_overflow_reported(test_support::run_scenario("overflow_on_a_std_thread_with_a_handle"),
+                            "<unnamed>");
+#endif
+}

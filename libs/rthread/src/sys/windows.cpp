@@ -4,6 +4,8 @@
 // API; builds with mingw-w64 and MSVC.
 #include "sys.hpp"
 
+#include "stack_overflow.hpp"
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -270,6 +272,11 @@ bool set_thread_exit_value(void (*exit_hook)(void*), void* value) noexcept {
 #if defined(__MINGW32__)
     arm_early_teardown();
 #endif
+    // A thread that gets a handle is one the library knows, whoever made it
+    // (a std::thread or CreateThread thread that called current()): its
+    // stack overflow is reported too. Threads rthread starts and the main
+    // thread are watched already; watching again changes nothing.
+    watch_current_thread_stack();
     return set;
 }
 

@@ -4,8 +4,9 @@
 // its stack reaches the guard page, and then runs exception handlers on
 // what is left of that stack. SetThreadStackGuarantee keeps a reserve
 // beyond the guard for exactly that; every thread the library watches (the
-// main thread and those rthread starts) gets one, as Rust's
-// sys/pal/windows/stack_overflow.rs does. A vectored handler, first in the
+// main thread at start-up, those rthread starts, and any other thread when
+// it first gets a handle: sys/windows.cpp) gets one, as Rust's
+// sys/pal/windows/stack_overflow.rs does for its threads. A vectored handler, first in the
 // chain, reports the overflow of a watched thread; on any other thread, and
 // for any other exception, it hands on (EXCEPTION_CONTINUE_SEARCH).
 #include "stack_overflow.hpp"
@@ -86,6 +87,9 @@ void guard_inside_the_guarantee() noexcept {
 }
 
 void watch() noexcept {
+    if (::TlsGetValue(watched_slot) != nullptr) {
+        return; // watched already
+    }
     ULONG size = stack_guarantee;
     if (::SetThreadStackGuarantee(&size)) {
         guard_inside_the_guarantee();
