@@ -114,10 +114,12 @@ public:
         if (zero_) {
             return zero_->template send<R>(v, d, fail);
         }
-        // A few yields before blocking (Rust's Backoff snoozes too): on one
-        // CPU they let the receiver run and make room, where parking would
-        // make each freed slot cost the receiver a wake-up.
-        unsigned yields = 0;
+        // Before blocking, as Rust's Backoff: on one CPU a few yields
+        // (channel_yields_pay()), which let the receiver run and make room;
+        // on more, spins of 1, 2, ... 64 pauses between looks, while the
+        // receiver makes room on another CPU. Either way no freed slot then
+        // costs the receiver a wake-up of ours.
+        unsigned step = 0;
         for (;;) {
             switch (array_->try_push(v, receiver_)) {
             case push_state::sent:
@@ -137,9 +139,15 @@ public:
                 }
                 return fail(v, send_failure::full);
             }
-            if (yields < 4) {
-                ++yields;
-                rthread::yield_now();
+            if (channel_yields_pay() ? step < 4 : step < 7) {
+                if (channel_yields_pay()) {
+                    rthread::yield_now();
+                } else {
+                    for (unsigned i = 0; i < (1U << step); ++i) {
+                        channel_cpu_relax();
+                    }
+                }
+                ++step;
                 continue;
             }
             channel_parker& me = channel_parker::of_this_thread();
@@ -150,6 +158,7 @@ public:
                 park_until(me.own, d);
             }
             senders_waiting_.delist(self);
+            step = 0;
         }
     }
 
@@ -186,10 +195,10 @@ private:
         for (;;) {
             front_state s = front(q, v);
             if (s == front_state::empty && d.at != nanos::zero() && !d.has_passed()) {
-                // A few yields first, as a blocked sender's (Rust's
-                // receiver snoozes too): on one CPU they let the senders
-                // run, where parking costs each side a system call.
-                if (yields < 4) {
+                // A few yields first on one CPU, as a blocked sender's: they
+                // let the senders run a batch, where parking costs each
+                // message a wake-up.
+                if (yields < 4 && channel_yields_pay()) {
                     ++yields;
                     rthread::yield_now();
                     continue;

@@ -14,6 +14,7 @@
 #ifndef RTHREAD_DETAIL_MPSC_WAKER_HPP
 #define RTHREAD_DETAIL_MPSC_WAKER_HPP
 
+#include <rthread/available_parallelism.hpp>
 #include <rthread/detail/deadline.hpp>
 #include <rthread/parker.hpp>
 
@@ -39,6 +40,30 @@ struct channel_parker {
         return mine;
     }
 };
+
+/// Whether a channel wait yields a few times before it parks (Rust's
+/// Backoff snoozes). On one CPU (or a process pinned to one, `taskset -c
+/// 0`) a yield lets the other side run a batch of sends or receives, where
+/// parking would cost a wake-up each. On more, the parker spins by itself,
+/// and a yield on a loaded machine hands the CPU to other processes for a
+/// time slice. Read once, as the parker reads its affinity mask.
+inline bool channel_yields_pay() noexcept {
+    static const bool pays = [] {
+        const auto n = rthread::available_parallelism();
+        return n && *n == 1;
+    }();
+    return pays;
+}
+
+/// Tells the CPU this is a spin-wait loop (x86 PAUSE, Arm YIELD), as the
+/// parker does; not an OS call.
+inline void channel_cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+    asm volatile("yield");
+#endif
+}
 
 /// Parks p until d (never: without a timeout).
 inline void park_until(rthread::parker& p, deadline d) noexcept {
