@@ -20,7 +20,6 @@
 #include <rthread/detail/mpsc_list.hpp>
 #include <rthread/detail/mpsc_waker.hpp>
 #include <rthread/detail/mpsc_zero.hpp>
-#include <rthread/sleep.hpp>
 
 #include <boost/system/result.hpp>
 
@@ -114,12 +113,7 @@ public:
         if (zero_) {
             return zero_->template send<R>(v, d, fail);
         }
-        // Before blocking, as Rust's Backoff: on one CPU a few yields
-        // (channel_yields_pay()), which let the receiver run and make room;
-        // on more, spins of 1, 2, ... 64 pauses between looks, while the
-        // receiver makes room on another CPU. Either way no freed slot then
-        // costs the receiver a wake-up of ours.
-        unsigned step = 0;
+        channel_backoff backoff; // before blocking: no freed slot then costs a wake-up
         for (;;) {
             switch (array_->try_push(v, receiver_)) {
             case push_state::sent:
@@ -139,15 +133,7 @@ public:
                 }
                 return fail(v, send_failure::full);
             }
-            if (channel_yields_pay() ? step < 4 : step < 7) {
-                if (channel_yields_pay()) {
-                    rthread::yield_now();
-                } else {
-                    for (unsigned i = 0; i < (1U << step); ++i) {
-                        channel_cpu_relax();
-                    }
-                }
-                ++step;
+            if (backoff.snooze()) {
                 continue;
             }
             channel_parker& me = channel_parker::of_this_thread();
@@ -158,7 +144,7 @@ public:
                 park_until(me.own, d);
             }
             senders_waiting_.delist(self);
-            step = 0;
+            backoff.reset();
         }
     }
 
@@ -191,16 +177,11 @@ private:
     template <class R, class Queue, class Fail>
     R receive(Queue& q, deadline d, Fail fail) {
         T* v = nullptr;
-        unsigned yields = 0;
+        channel_backoff backoff; // before parking: no send then costs a wake-up
         for (;;) {
             front_state s = front(q, v);
             if (s == front_state::empty && d.at != nanos::zero() && !d.has_passed()) {
-                // A few yields first on one CPU, as a blocked sender's: they
-                // let the senders run a batch, where parking costs each
-                // message a wake-up.
-                if (yields < 4 && channel_yields_pay()) {
-                    ++yields;
-                    rthread::yield_now();
+                if (backoff.snooze()) {
                     continue;
                 }
                 receiver_.prepare();
@@ -208,6 +189,7 @@ private:
                 if (s == front_state::empty) {
                     receiver_.park(d);
                     receiver_.cancel();
+                    backoff.reset();
                     continue;
                 }
                 receiver_.cancel();

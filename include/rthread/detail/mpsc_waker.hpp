@@ -17,6 +17,7 @@
 #include <rthread/available_parallelism.hpp>
 #include <rthread/detail/deadline.hpp>
 #include <rthread/parker.hpp>
+#include <rthread/sleep.hpp>
 
 #include <boost/intrusive/list.hpp>
 
@@ -64,6 +65,38 @@ inline void channel_cpu_relax() noexcept {
     asm volatile("yield");
 #endif
 }
+
+/// How long a channel wait looks again before it parks: Rust's Backoff.
+/// On one CPU a few yields (channel_yields_pay()), which let the other side
+/// run a batch; on more, spins of 1, 2, ... 64 pauses between looks (about
+/// 8 us in all), while the other side works on another CPU. Either way the
+/// common waits end without a wake-up, which would cost the other side an
+/// unpark and this one a trip through the parker.
+class channel_backoff {
+public:
+    /// Waits one round; false once it is time to park.
+    bool snooze() noexcept {
+        if (channel_yields_pay()) {
+            if (step_ >= 4) {
+                return false;
+            }
+            rthread::yield_now();
+        } else {
+            if (step_ >= 7) {
+                return false;
+            }
+            for (unsigned i = 0; i < (1U << step_); ++i) {
+                channel_cpu_relax();
+            }
+        }
+        ++step_;
+        return true;
+    }
+    void reset() noexcept { step_ = 0; }
+
+private:
+    unsigned step_ = 0;
+};
 
 /// Parks p until d (never: without a timeout).
 inline void park_until(rthread::parker& p, deadline d) noexcept {
