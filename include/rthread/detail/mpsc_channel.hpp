@@ -35,6 +35,9 @@ public:
     /// bound: std::nullopt for an unbounded channel, else the capacity
     /// (0: rendezvous).
     explicit channel_state(std::optional<std::size_t> bound) {
+        // Read here, once a process, so that no wait ever allocates for it
+        // (available_parallelism() may read files).
+        (void)channel_yields_pay();
         if (!bound) {
             list_.emplace();
         } else if (*bound == 0) {
