@@ -118,7 +118,20 @@ public:
         }
         channel_backoff backoff; // before blocking: no freed slot then costs a wake-up
         for (;;) {
-            switch (array_->try_push(v, receiver_)) {
+            push_state pushed;
+            try {
+                pushed = array_->try_push(v, receiver_);
+            } catch (...) {
+                // The move threw. If it gave its slot back, we may have been
+                // woken for that room: pass it on, or a sender still waiting
+                // would wait beside a free slot. (A hole hands its room on
+                // when the receiver passes it.)
+                if (!array_->is_full()) {
+                    senders_waiting_.notify_one();
+                }
+                throw;
+            }
+            switch (pushed) {
             case push_state::sent:
                 return R();
             case push_state::disconnected:
