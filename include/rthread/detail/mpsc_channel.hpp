@@ -20,7 +20,6 @@
 #include <rthread/detail/mpsc_list.hpp>
 #include <rthread/detail/mpsc_waker.hpp>
 #include <rthread/detail/mpsc_zero.hpp>
-#include <rthread/sleep.hpp>
 
 #include <boost/system/result.hpp>
 
@@ -36,6 +35,9 @@ public:
     /// bound: std::nullopt for an unbounded channel, else the capacity
     /// (0: rendezvous).
     explicit channel_state(std::optional<std::size_t> bound) {
+        // Read here, once a process, so that no wait ever allocates for it
+        // (available_parallelism() may read files).
+        (void)channel_yields_pay();
         if (!bound) {
             list_.emplace();
         } else if (*bound == 0) {
@@ -114,12 +116,22 @@ public:
         if (zero_) {
             return zero_->template send<R>(v, d, fail);
         }
-        // A few yields before blocking (Rust's Backoff snoozes too): on one
-        // CPU they let the receiver run and make room, where parking would
-        // make each freed slot cost the receiver a wake-up.
-        unsigned yields = 0;
+        channel_backoff backoff; // before blocking: no freed slot then costs a wake-up
         for (;;) {
-            switch (array_->try_push(v, receiver_)) {
+            push_state pushed;
+            try {
+                pushed = array_->try_push(v, receiver_);
+            } catch (...) {
+                // The move threw. If it gave its slot back, we may have been
+                // woken for that room: pass it on, or a sender still waiting
+                // would wait beside a free slot. (A hole hands its room on
+                // when the receiver passes it.)
+                if (!array_->is_full()) {
+                    senders_waiting_.notify_one();
+                }
+                throw;
+            }
+            switch (pushed) {
             case push_state::sent:
                 return R();
             case push_state::disconnected:
@@ -137,9 +149,7 @@ public:
                 }
                 return fail(v, send_failure::full);
             }
-            if (yields < 4) {
-                ++yields;
-                rthread::yield_now();
+            if (backoff.snooze()) {
                 continue;
             }
             channel_parker& me = channel_parker::of_this_thread();
@@ -150,6 +160,7 @@ public:
                 park_until(me.own, d);
             }
             senders_waiting_.delist(self);
+            backoff.reset();
         }
     }
 
@@ -182,16 +193,11 @@ private:
     template <class R, class Queue, class Fail>
     R receive(Queue& q, deadline d, Fail fail) {
         T* v = nullptr;
-        unsigned yields = 0;
+        channel_backoff backoff; // before parking: no send then costs a wake-up
         for (;;) {
             front_state s = front(q, v);
             if (s == front_state::empty && d.at != nanos::zero() && !d.has_passed()) {
-                // A few yields first, as a blocked sender's (Rust's
-                // receiver snoozes too): on one CPU they let the senders
-                // run, where parking costs each side a system call.
-                if (yields < 4) {
-                    ++yields;
-                    rthread::yield_now();
+                if (backoff.snooze()) {
                     continue;
                 }
                 receiver_.prepare();
@@ -199,6 +205,7 @@ private:
                 if (s == front_state::empty) {
                     receiver_.park(d);
                     receiver_.cancel();
+                    backoff.reset();
                     continue;
                 }
                 receiver_.cancel();

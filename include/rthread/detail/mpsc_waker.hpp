@@ -14,8 +14,10 @@
 #ifndef RTHREAD_DETAIL_MPSC_WAKER_HPP
 #define RTHREAD_DETAIL_MPSC_WAKER_HPP
 
+#include <rthread/available_parallelism.hpp>
 #include <rthread/detail/deadline.hpp>
 #include <rthread/parker.hpp>
+#include <rthread/sleep.hpp>
 
 #include <boost/intrusive/list.hpp>
 
@@ -38,6 +40,62 @@ struct channel_parker {
         static thread_local channel_parker mine;
         return mine;
     }
+};
+
+/// Whether a channel wait yields a few times before it parks (Rust's
+/// Backoff snoozes). On one CPU (or a process pinned to one, `taskset -c
+/// 0`) a yield lets the other side run a batch of sends or receives, where
+/// parking would cost a wake-up each. On more, the parker spins by itself,
+/// and a yield on a loaded machine hands the CPU to other processes for a
+/// time slice. Read once, as the parker reads its affinity mask.
+inline bool channel_yields_pay() noexcept {
+    static const bool pays = [] {
+        const auto n = rthread::available_parallelism();
+        return n && *n == 1;
+    }();
+    return pays;
+}
+
+/// Tells the CPU this is a spin-wait loop (x86 PAUSE, Arm YIELD), as the
+/// parker does; not an OS call.
+inline void channel_cpu_relax() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+    asm volatile("yield");
+#endif
+}
+
+/// How long a channel wait looks again before it parks: Rust's Backoff.
+/// On one CPU a few yields (channel_yields_pay()), which let the other side
+/// run a batch; on more, spins of 1, 2, ... 64 pauses between looks (about
+/// 8 us in all), while the other side works on another CPU. Either way the
+/// common waits end without a wake-up, which would cost the other side an
+/// unpark and this one a trip through the parker.
+class channel_backoff {
+public:
+    /// Waits one round; false once it is time to park.
+    bool snooze() noexcept {
+        if (channel_yields_pay()) {
+            if (step_ >= 4) {
+                return false;
+            }
+            rthread::yield_now();
+        } else {
+            if (step_ >= 7) {
+                return false;
+            }
+            for (unsigned i = 0; i < (1U << step_); ++i) {
+                channel_cpu_relax();
+            }
+        }
+        ++step_;
+        return true;
+    }
+    void reset() noexcept { step_ = 0; }
+
+private:
+    unsigned step_ = 0;
 };
 
 /// Parks p until d (never: without a timeout).
