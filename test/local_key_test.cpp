@@ -13,6 +13,7 @@
 #include "test_main.hpp"
 
 #include "child_process.hpp"
+#include "platform.hpp"
 #include "thread_locals.hpp"
 
 #include <rthread/rthread.hpp>
@@ -1344,6 +1345,16 @@ BOOST_AUTO_TEST_CASE(main_thread_values_are_destroyed_on_return_from_main) {
     const auto child =
         test_support::run_scenario("main_thread_values_destroyed_on_return_from_main");
     BOOST_TEST(child.exited);
+    BOOST_TEST(child.exit_code == 0, child.stderr_text);
+    const std::string destroyed = "second on main\nlate on main\nfirst on main\n";
+    BOOST_TEST(child.stdout_text.substr(0, destroyed.size()) == destroyed);
+}
+
+BOOST_AUTO_TEST_CASE(a_static_destroyed_after_main_returns_sees_the_main_threads_values_destroyed,
+                     RTHREAD_TEST_ONLY_IF(RTHREAD_TEST_EXIT_DESTROYS_THREAD_LOCALS_FIRST,
+                                          "mingw-w64 destroys thread_locals after statics")) {
+    const auto child =
+        test_support::run_scenario("main_thread_values_destroyed_on_return_from_main");
     BOOST_TEST(child.exit_code == 0, child.stderr_text);
     BOOST_TEST(child.stdout_text == "second on main\nlate on main\nfirst on main\n"
                                     "static destructor sees destroyed\n");

@@ -28,6 +28,17 @@
 #define RTHREAD_TEST_LINUX_BACKEND 0
 #endif
 
+/// exit() destroys the main thread's thread_local objects before any static
+/// one ([basic.start.term]): glibc and MSVC's CRT do. mingw-w64 (msvcrt)
+/// runs them from an atexit function, registered when the first of them
+/// was (the library's main-thread teardown, at program start), so after
+/// the destructors of statics constructed since.
+#if defined(__MINGW32__)
+#define RTHREAD_TEST_EXIT_DESTROYS_THREAD_LOCALS_FIRST 0
+#else
+#define RTHREAD_TEST_EXIT_DESTROYS_THREAD_LOCALS_FIRST 1
+#endif
+
 #define RTHREAD_TEST_ONLY_IF(condition, why)                                                       \
     *boost::unit_test::enable_if<(condition) != 0>() *                                             \
         boost::unit_test::description("not on this platform: " why)
