@@ -4,12 +4,12 @@
 # every build variant, plus every check script under tools/checks/.
 #
 # Variants (each its own build directory under bin/matrix/):
-#   gcc-debug, gcc-asan-ubsan, gcc-tsan, clang-debug, gcc-cxx20; and, when
-#   asked for (RTHREAD_VARIANTS=...), gcc-posix-backend (the generic POSIX
-#   backend forced: rthread-sys=posix) and windows-wine (cross-built with
-#   mingw-w64, run as .exe's under Wine: tools/windows/b2.sh, which builds
-#   its toolchain when the cache is empty). Those two are not in the default
-#   list while some cases fail there: on Windows, mpsc_test's blocking
+#   gcc-debug, gcc-asan-ubsan, gcc-tsan, clang-debug, gcc-cxx20,
+#   gcc-posix-backend (the generic POSIX backend forced: rthread-sys=posix);
+#   and, when asked for (RTHREAD_VARIANTS=...), windows-wine (cross-built
+#   with mingw-w64, run as .exe's under Wine: tools/windows/b2.sh, which
+#   builds its toolchain when the cache is empty). That one is not in the
+#   default list while some cases fail there: mpsc_test's blocking
 #   bounded-channel cases outlast the time limit under Wine, and
 #   alloc_failure_test waits on a spawned thread's name being set without
 #   a copy (README.md, Platforms).
@@ -33,7 +33,7 @@ declare -A props=(
     [gcc-posix-backend]="toolset=gcc variant=debug rthread-sys=posix"
     [windows-wine]="variant=debug"
 )
-variants=${RTHREAD_VARIANTS:-"gcc-debug gcc-asan-ubsan gcc-tsan clang-debug gcc-cxx20"}
+variants=${RTHREAD_VARIANTS:-"gcc-debug gcc-asan-ubsan gcc-tsan clang-debug gcc-cxx20 gcc-posix-backend"}
 # The b2 of a variant: Windows' builds its toolchain first and runs Wine.
 b2_for() {
     if [ "$1" = windows-wine ]; then
