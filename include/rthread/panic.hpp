@@ -150,10 +150,11 @@ template <class Format, class... ArgsThenEnd>
 // The format as a type of its own that carries the text, as fmt's FMT_STRING
 // makes it: fmt checks a string whose type derives from
 // fmt::detail::compile_string against the arguments in a constant
-// expression, in C++17 as in C++20. FMT_STRING itself is in fmt/format.h,
-// 14,000 preprocessed lines more than the fmt/core.h this header needs. A
-// captureless lambda cannot name a local variable, and panic_format_view
-// takes an array only: the format must be a literal.
+// expression, in C++17 as in C++20 (FMT_STRING's own expansion names the
+// same base in the user's code). FMT_STRING itself is in fmt/format.h,
+// which this header leaves out for its cost (doc/performance.md, "Header
+// cost"). A captureless lambda cannot name a local variable, and
+// panic_format_view takes an array only: the format must be a literal.
 #define RTHREAD_PANIC_FORMAT_(format)                                                              \
     [] {                                                                                           \
         struct RTHREAD_PANIC_HIDDEN_ rthread_panic_format : ::fmt::detail::compile_string {        \
