@@ -387,7 +387,13 @@ boost::system::result<started_thread> start_thread(const spawn_options& options,
         // The parent sides of the spawn hooks, on this thread, with the
         // child's handle (Rust runs them at this point too: after the
         // Thread is made, before the native thread).
-        main->start = prepare_thread_start(handle, std::move(affinity), options.no_hooks).release();
+        auto start = prepare_thread_start(handle, std::move(affinity), options.no_hooks);
+        if (!start) {
+            unlist(record);
+            release(record); // the reference the thread would have adopted
+            return start.error();
+        }
+        main->start = start->release();
     } catch (...) {
         unlist(record);
         release(record); // the reference the thread would have adopted
