@@ -296,6 +296,21 @@ std::vector<operation> operations() {
              }
          }},
         {"threads()", false, [] { (void)rthread::threads(); }},
+        // On a std::thread of its own each run, so that the hook it adds
+        // does not outlive the run. builder::spawn reports the spawn hooks'
+        // bookkeeping as errc::not_enough_memory, as every other allocation
+        // of the library's own, and never throws std::bad_alloc (the hook
+        // itself allocates nothing).
+        {"builder with a spawn hook", true,
+         [] {
+             rthread::add_spawn_hook([](const rthread::thread&) { return [] {}; });
+             const rthread::builder b;
+             try {
+                 expect_handle_or_no_memory(b.spawn([] { return 1; }));
+             } catch (const std::bad_alloc&) {
+                 unclean("builder::spawn threw std::bad_alloc");
+             }
+         }},
     };
 }
 

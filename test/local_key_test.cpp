@@ -1421,8 +1421,9 @@ BOOST_AUTO_TEST_CASE(destructor_that_throws_ends_the_process) {
     const std::string& err = child.stderr_text;
     BOOST_TEST(err.find("thread 'dropper'") != std::string::npos, err);
     BOOST_TEST(err.find("destructor failed with 42") != std::string::npos, err);
-    BOOST_TEST(
-        err.find("fatal runtime error: thread local panicked on drop\n") != std::string::npos, err);
+    BOOST_TEST(err.find("fatal runtime error: thread local panicked on drop, aborting\n") !=
+                   std::string::npos,
+               err);
 }
 
 RTHREAD_SCENARIO(destructor_throws_on_the_main_thread_at_exit) {
@@ -1434,9 +1435,10 @@ BOOST_AUTO_TEST_CASE(destructor_that_throws_at_process_exit_ends_the_process) {
     const auto child = test_support::run_scenario("destructor_throws_on_the_main_thread_at_exit");
     BOOST_TEST(!child.exited);
     BOOST_TEST(child.signal == SIGABRT);
-    BOOST_TEST(child.stderr_text.find("fatal runtime error: thread local panicked on drop\n") !=
-                   std::string::npos,
-               child.stderr_text);
+    BOOST_TEST(
+        child.stderr_text.find("fatal runtime error: thread local panicked on drop, aborting\n") !=
+            std::string::npos,
+        child.stderr_text);
 }
 
 RTHREAD_SCENARIO(detached_thread_uses_keys_while_main_returns) {

@@ -16,7 +16,7 @@
 // joined thread's values were destroyed.
 //
 // A destructor that throws ends the process with "fatal runtime error:
-// thread local panicked on drop" after the panic hook reported the
+// thread local panicked on drop, aborting" after the panic hook reported the
 // exception. C++ destructors are noexcept unless declared noexcept(false):
 // an exception from a noexcept one calls std::terminate before the library
 // sees it.

@@ -23,6 +23,7 @@
 #ifndef RTHREAD_SCOPE_HPP
 #define RTHREAD_SCOPE_HPP
 
+#include <rthread/detail/join_inner.hpp>
 #include <rthread/detail/packet.hpp>
 #include <rthread/detail/scope_state.hpp>
 #include <rthread/panic.hpp>
@@ -68,16 +69,17 @@ private:
 template <class T>
 class scoped_join_handle {
 public:
-    using native_handle_type = detail::native_thread::native_handle_type;
+    using native_handle_type = detail::native_handle_type;
 
-    scoped_join_handle() noexcept : thread_(detail::thread_access::empty()) {}
+    scoped_join_handle() noexcept = default;
     scoped_join_handle(scoped_join_handle&&) noexcept = default;
     scoped_join_handle& operator=(scoped_join_handle&&) noexcept = default;
     ~scoped_join_handle() = default;
 
     /// Waits until the thread has ended, including the destructors of its
     /// local_key values, then gives its value or its panic. A panic that
-    /// was joined is handled: scope() does not count it.
+    /// was joined is handled: scope() does not count it. The thread's end
+    /// happens-before join returns.
     ///
     /// # Errors
     /// Throws std::system_error with errc::invalid_argument on an empty,
@@ -85,11 +87,7 @@ public:
     /// its scope (the scope took the result when it ended); with
     /// errc::resource_deadlock_would_occur when a thread joins itself.
     [[nodiscard]] result<T> join() {
-        if (!packet_) {
-            detail::throw_invalid_join();
-        }
-        native_.join();
-        detail::slot_ptr<detail::scoped_packet<T>> done = std::move(packet_);
+        detail::slot_ptr<detail::scoped_packet<T>> done = inner_.join();
         if (!done->claim()) {
             detail::throw_invalid_join();
         }
@@ -97,29 +95,27 @@ public:
     }
 
     /// The thread's handle (an empty one on an empty scoped_join_handle).
-    const rthread::thread& thread() const noexcept { return thread_; }
+    const rthread::thread& thread() const noexcept { return inner_.thread(); }
 
     /// True once the thread's function has returned or panicked (its
     /// result is ready; the thread may still be running its thread-local
     /// destructors), as Rust's is_finished(). False on an empty handle.
-    bool is_finished() const noexcept { return packet_ && packet_->sole_owner(); }
+    bool is_finished() const noexcept { return inner_.is_finished(); }
 
     /// True until the handle is joined, moved from or default-constructed.
-    bool joinable() const noexcept { return static_cast<bool>(packet_); }
+    bool joinable() const noexcept { return inner_.joinable(); }
 
-    /// The pthread_t on POSIX (Rust's JoinHandleExt::as_pthread_t).
-    native_handle_type native_handle() const noexcept { return native_.native_handle(); }
+    /// The pthread_t on POSIX (Rust's JoinHandleExt::as_pthread_t), the
+    /// thread's HANDLE on Windows.
+    native_handle_type native_handle() const noexcept { return inner_.native_handle(); }
 
 private:
     friend class builder;
 
-    scoped_join_handle(rthread::thread t, detail::native_thread native,
-                       detail::slot_ptr<detail::scoped_packet<T>> result_slot) noexcept
-        : thread_(std::move(t)), native_(std::move(native)), packet_(std::move(result_slot)) {}
+    explicit scoped_join_handle(detail::join_inner<detail::scoped_packet<T>> inner) noexcept
+        : inner_(std::move(inner)) {}
 
-    rthread::thread thread_;
-    detail::native_thread native_;
-    detail::slot_ptr<detail::scoped_packet<T>> packet_;
+    detail::join_inner<detail::scoped_packet<T>> inner_;
 };
 
 namespace detail {
@@ -251,33 +247,12 @@ auto builder::spawn_scoped(scope_handle& s, F&& f, Args&&... args) const {
     using T = detail::spawn_result_t<F, Args...>;
     using spawned = boost::system::result<scoped_join_handle<T>>;
     detail::scope_state& state = detail::scope_access::state(s);
-    detail::slot_ptr<detail::scoped_packet<T>> slot(new (std::nothrow)
-                                                        detail::scoped_packet<T>(state));
-    if (!slot) {
-        return spawned(make_error_code(boost::system::errc::not_enough_memory));
+    auto inner = detail::spawn_inner<detail::scoped_packet<T>, detail::scoped_task<T, F, Args...>>(
+        options_, state, std::forward<F>(f), std::forward<Args>(args)...);
+    if (!inner) {
+        return spawned(inner.error());
     }
-    std::unique_ptr<detail::thread_main> main(new (std::nothrow) detail::scoped_task<T, F, Args...>(
-        state, slot.get(), std::forward<F>(f), std::forward<Args>(args)...));
-    if (!main) {
-        return spawned(make_error_code(boost::system::errc::not_enough_memory));
-    }
-    // Counted before it starts, so that the scope cannot end between the
-    // start and the count; a spawning scoped thread is itself still counted.
-    state.enlist(*slot.get());
-    boost::system::result<detail::started_thread> started =
-        make_error_code(boost::system::errc::not_enough_memory);
-    try {
-        started = detail::start_thread(options_, std::move(main));
-    } catch (...) { // a spawn hook's parent side
-        state.thread_ended();
-        throw;
-    }
-    if (!started) {
-        state.thread_ended();
-        return spawned(started.error());
-    }
-    return spawned(scoped_join_handle<T>(std::move(started->thread), std::move(started->native),
-                                         std::move(slot)));
+    return spawned(scoped_join_handle<T>(std::move(*inner)));
 }
 
 template <class F, class... Args>

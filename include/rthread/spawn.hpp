@@ -10,6 +10,7 @@
 #define RTHREAD_SPAWN_HPP
 
 #include <rthread/detail/deadline.hpp>
+#include <rthread/detail/join_inner.hpp>
 #include <rthread/detail/packet.hpp>
 #include <rthread/detail/spawn_hooks.hpp>
 #include <rthread/thread.hpp>
@@ -32,7 +33,6 @@ namespace rthread {
 class scope_handle;
 
 namespace detail {
-[[noreturn]] void throw_invalid_join();
 [[noreturn]] void throw_spawn_error(const boost::system::error_code& ec);
 } // namespace detail
 
@@ -43,25 +43,22 @@ namespace detail {
 template <class T>
 class join_handle {
 public:
-    using native_handle_type = detail::native_thread::native_handle_type;
+    using native_handle_type = detail::native_handle_type;
 
-    join_handle() noexcept : thread_(detail::thread_access::empty()) {}
+    join_handle() noexcept = default;
     join_handle(join_handle&&) noexcept = default;
     join_handle& operator=(join_handle&&) noexcept = default;
     ~join_handle() = default;
 
     /// Waits until the thread has ended, including the destructors of its
-    /// local_key values, then gives its value or its panic.
+    /// local_key values, then gives its value or its panic. The thread's
+    /// end happens-before join returns.
     ///
     /// # Errors
     /// Throws std::system_error with errc::invalid_argument on an empty,
     /// moved-from or already-joined handle, and with
     /// errc::resource_deadlock_would_occur when a thread joins itself.
-    [[nodiscard]] result<T> join() {
-        check_joinable();
-        native_.join();
-        return take();
-    }
+    [[nodiscard]] result<T> join() { return std::move(*inner_.join()->value); }
 
     /// As join(), but gives up after about d: std::nullopt then, with the
     /// handle still joinable. Zero and negative durations only look. The
@@ -71,7 +68,6 @@ public:
     /// hook is not bounded).
     template <class Rep, class Period>
     [[nodiscard]] std::optional<result<T>> try_join_for(std::chrono::duration<Rep, Period> d) {
-        check_joinable();
         return try_join(detail::deadline::after(detail::to_nanos(d)));
     }
 
@@ -79,52 +75,38 @@ public:
     template <class Clock, class Duration>
     [[nodiscard]] std::optional<result<T>>
     try_join_until(std::chrono::time_point<Clock, Duration> t) {
-        check_joinable();
         return try_join(detail::deadline::after(detail::time_until(t)));
     }
 
     /// The thread's handle (an empty one on an empty join_handle).
-    const rthread::thread& thread() const noexcept { return thread_; }
+    const rthread::thread& thread() const noexcept { return inner_.thread(); }
 
     /// True once the thread's function has returned or panicked (its result
     /// is ready; the thread may still be running its thread-local
     /// destructors). False on an empty handle.
-    bool is_finished() const noexcept { return packet_ && packet_->sole_owner(); }
+    bool is_finished() const noexcept { return inner_.is_finished(); }
 
     /// True until the handle is joined, moved from or default-constructed.
-    bool joinable() const noexcept { return static_cast<bool>(packet_); }
+    bool joinable() const noexcept { return inner_.joinable(); }
 
-    /// The pthread_t on POSIX.
-    native_handle_type native_handle() const noexcept { return native_.native_handle(); }
+    /// The pthread_t on POSIX, the thread's HANDLE on Windows.
+    native_handle_type native_handle() const noexcept { return inner_.native_handle(); }
 
 private:
     friend class builder;
 
-    join_handle(rthread::thread t, detail::native_thread native,
-                detail::slot_ptr<detail::packet<T>> result_slot) noexcept
-        : thread_(std::move(t)), native_(std::move(native)), packet_(std::move(result_slot)) {}
-
-    void check_joinable() const {
-        if (!packet_) {
-            detail::throw_invalid_join();
-        }
-    }
+    explicit join_handle(detail::join_inner<detail::packet<T>> inner) noexcept
+        : inner_(std::move(inner)) {}
 
     std::optional<result<T>> try_join(detail::deadline d) {
-        if (!native_.join_until(d)) {
+        detail::slot_ptr<detail::packet<T>> done = inner_.join_until(d);
+        if (!done) {
             return std::nullopt;
         }
-        return take();
-    }
-
-    result<T> take() {
-        detail::slot_ptr<detail::packet<T>> done = std::move(packet_);
         return std::move(*done->value);
     }
 
-    rthread::thread thread_;
-    detail::native_thread native_;
-    detail::slot_ptr<detail::packet<T>> packet_;
+    detail::join_inner<detail::packet<T>> inner_;
 };
 
 /// Thread configuration: Rust's thread::Builder. A builder may spawn more
@@ -202,21 +184,13 @@ public:
     [[nodiscard]] boost::system::result<join_handle<detail::spawn_result_t<F, Args...>>>
     spawn(F&& f, Args&&... args) const {
         using T = detail::spawn_result_t<F, Args...>;
-        detail::slot_ptr<detail::packet<T>> slot(new (std::nothrow) detail::packet<T>());
-        if (!slot) {
-            return make_error_code(boost::system::errc::not_enough_memory);
+        detail::unscoped owner;
+        auto inner = detail::spawn_inner<detail::packet<T>, detail::task<T, F, Args...>>(
+            options_, owner, std::forward<F>(f), std::forward<Args>(args)...);
+        if (!inner) {
+            return inner.error();
         }
-        std::unique_ptr<detail::thread_main> main(new (std::nothrow) detail::task<T, F, Args...>(
-            slot.get(), std::forward<F>(f), std::forward<Args>(args)...));
-        if (!main) {
-            return make_error_code(boost::system::errc::not_enough_memory);
-        }
-        auto started = detail::start_thread(options_, std::move(main));
-        if (!started) {
-            return started.error();
-        }
-        return join_handle<T>(std::move(started->thread), std::move(started->native),
-                              std::move(slot));
+        return join_handle<T>(std::move(*inner));
     }
 
     /// As spawn(), for a thread of the scope s (see scope.hpp).

@@ -1,14 +1,15 @@
 // The pieces a spawned thread is made of, below join_handle:
 //   packet<T>  - the result slot shared by the thread and its handle;
 //   task<...>  - the user's function and arguments, run on the new thread;
-//   native_thread - the Boost.Thread object, kept out of the face.
+//   native_thread (detail/native_thread.hpp) - the seam's thread, opaque.
 // The path of a spawned thread: builder -> start_thread (registry entry,
-// boost::thread) -> trampoline (name, TLS table) -> task::run -> packet ->
-// join.
+// the seam's create_thread) -> trampoline (name, TLS table) -> task::run ->
+// packet -> join.
 #ifndef RTHREAD_DETAIL_PACKET_HPP
 #define RTHREAD_DETAIL_PACKET_HPP
 
 #include <rthread/detail/deadline.hpp>
+#include <rthread/detail/native_thread.hpp>
 #include <rthread/thread.hpp>
 
 #include <boost/system/result.hpp>
@@ -21,7 +22,6 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <thread>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -235,45 +235,6 @@ private:
     packet<T>* packet_;
 };
 
-/// The native thread: a boost::thread kept behind a pointer so that no
-/// Boost.Thread or OS header reaches the face. Destroying a joinable one
-/// detaches it.
-class native_thread {
-public:
-#if defined(_WIN32)
-    using native_handle_type = void*; // the thread's HANDLE (Boost.Thread's win32 API)
-#else
-    using native_handle_type = std::thread::native_handle_type; // pthread_t
-#endif
-
-    native_thread() noexcept = default;
-    native_thread(native_thread&& other) noexcept
-        : thread_(std::exchange(other.thread_, nullptr)) {}
-    native_thread& operator=(native_thread&& other) noexcept {
-        native_thread(std::move(other)).swap(*this);
-        return *this;
-    }
-    ~native_thread();
-
-    void swap(native_thread& other) noexcept {
-        std::swap(thread_, other.thread_);
-    }
-
-    /// Waits until the thread has ended (pthread_join), then lets it go.
-    /// Throws std::system_error (e.g. resource_deadlock_would_occur when a
-    /// thread joins itself).
-    void join();
-    /// As join(), or false at d with the thread still joinable.
-    bool join_until(deadline d);
-    native_handle_type native_handle() const noexcept;
-
-    struct boost_thread; // boost::thread, defined in the library
-
-private:
-    friend struct native_access;
-    boost_thread* thread_ = nullptr;
-};
-
 struct started_thread {
     rthread::thread thread;
     native_thread native;
@@ -287,7 +248,8 @@ struct spawn_options {
     bool no_hooks = false;
 };
 
-/// Makes a native thread through Boost.Thread that runs main: registers its
+/// Makes a native thread through the seam (sys/native_thread.hpp) that runs
+/// main: registers its
 /// handle, applies the name (rejecting an interior NUL with
 /// errc::invalid_argument), the stack size (rounded up to the page size,
 /// raised to the platform minimum; one that cannot be had is an error) and

@@ -7,6 +7,7 @@
 #include <rthread/thread.hpp>
 
 #include <memory>
+#include <new>
 #include <type_traits>
 #include <utility>
 
@@ -51,7 +52,10 @@ public:
     spawn_hook(const spawn_hook&) = delete;
     spawn_hook& operator=(const spawn_hook&) = delete;
     virtual ~spawn_hook() = default;
-    /// The parent side, on the spawning thread: gives the child side.
+    /// The parent side, on the spawning thread: gives the child side, or
+    /// nullptr when the library could not allocate the box that holds it
+    /// (builder::spawn then fails with errc::not_enough_memory). What the
+    /// user's function throws passes through.
     virtual std::unique_ptr<once_callable> call(const rthread::thread& child) const = 0;
 };
 
@@ -62,7 +66,8 @@ public:
     template <class G, std::enable_if_t<!std::is_same_v<std::decay_t<G>, spawn_hook_of>, int> = 0>
     explicit spawn_hook_of(G&& f) : f_(std::forward<G>(f)) {}
     std::unique_ptr<once_callable> call(const rthread::thread& child) const override {
-        return make_once_callable(f_(child));
+        using side = once_callable_of<std::decay_t<decltype(f_(child))>>;
+        return std::unique_ptr<once_callable>(new (std::nothrow) side(f_(child)));
     }
 
 private:

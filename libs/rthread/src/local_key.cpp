@@ -1,13 +1,12 @@
 // The slow path of local_key: key indexes and the lazy-initialisation
 // protocol. The fast path is inline in local_key.hpp; the per-thread table
 // is in thread_locals.cpp.
+#include "fatal.hpp"
 #include "thread_locals.hpp"
 
 #include <rthread/local_key.hpp>
 #include <rthread/panic.hpp>
 
-#include <cstdio>
-#include <cstdlib>
 #include <limits>
 
 namespace rthread::detail {
@@ -30,8 +29,7 @@ std::size_t index_of(std::atomic<std::size_t>& index) {
     // leaves a gap in the numbering, which costs one unused slot.
     const std::size_t fresh = next_index.fetch_add(1, std::memory_order_relaxed);
     if (fresh == std::numeric_limits<std::size_t>::max()) {
-        std::fputs("fatal runtime error: rthread ran out of local_key indexes\n", stderr);
-        std::abort();
+        fatal("rthread ran out of local_key indexes");
     }
     // relaxed: as above; on failure i holds the index another thread set.
     if (index.compare_exchange_strong(i, fresh, std::memory_order_relaxed)) {

@@ -1,5 +1,6 @@
 // Panics: catching at the top of a thread, the hook, the default report.
 #include "backtrace.hpp"
+#include "fatal.hpp"
 
 #include "sys/stack_overflow.hpp"
 #include "sys/sys.hpp"
@@ -113,12 +114,6 @@ std::optional<boost::source_location> location_of(const std::exception_ptr& payl
     } catch (...) {
         return std::nullopt;
     }
-}
-
-[[noreturn]] void abort_with(const char* message) {
-    std::fputs(message, stderr);
-    std::fflush(stderr);
-    std::abort();
 }
 
 } // namespace

@@ -6,6 +6,7 @@
 // runs its static destructors after main returns; libc++ leaks its TLS key
 // for the same reason.
 #include "registry.hpp"
+#include "fatal.hpp"
 #include "stack_overflow.hpp"
 #include "thread_locals.hpp"
 
@@ -13,8 +14,6 @@
 
 #include <rthread/thread.hpp>
 
-#include <cstdio>
-#include <cstdlib>
 #include <mutex>
 #include <new>
 #include <utility>
@@ -48,10 +47,7 @@ public:
         std::uint64_t id = next_id_.load(std::memory_order_relaxed);
         do {
             if (id == UINT64_MAX) {
-                std::fputs("fatal runtime error: failed to generate unique thread ID: bitspace "
-                           "exhausted\n",
-                           stderr);
-                std::abort();
+                fatal("failed to generate unique thread ID: bitspace exhausted");
             }
         } while (!next_id_.compare_exchange_weak(id, id + 1, std::memory_order_relaxed));
         return id;

@@ -7,13 +7,12 @@
 // out (it wakes the waiter before it lets go of the state).
 #include <rthread/scope.hpp>
 
+#include "fatal.hpp"
 #include "sys/sys.hpp"
 #include "yield_first.hpp"
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <new>
 #include <optional>
 
@@ -172,9 +171,7 @@ void run_stop_callback(once_callable& callback) noexcept {
         // A stop that cannot be delivered would leave the scope waiting for
         // threads nobody woke: end the process, as Rust ends it for a panic
         // it cannot unwind from.
-        std::fputs("fatal runtime error: scope stop callback panicked, aborting\n", stderr);
-        std::fflush(stderr);
-        std::abort();
+        fatal("scope stop callback panicked");
     }
 }
 

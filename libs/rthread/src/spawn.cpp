@@ -1,17 +1,18 @@
-// Spawning: builder -> registry entry -> native thread (Boost.Thread) ->
-// trampoline (name, guard, TLS table) -> user function -> packet -> join.
+// Spawning: builder -> registry entry -> native thread (the seam,
+// sys/native_thread.hpp) -> trampoline (name, guard, TLS table) -> user
+// function -> packet -> join.
 #include "registry.hpp"
 #include "stack_overflow.hpp"
 #include "thread_locals.hpp"
 #include "thread_start.hpp"
 #include "yield_first.hpp"
 
+#include "sys/native_thread.hpp"
 #include "sys/sys.hpp"
 
 #include <rthread/spawn.hpp>
 
 #include <boost/context/stack_traits.hpp>
-#include <boost/thread/thread.hpp>
 
 #include <algorithm>
 #include <atomic>
@@ -24,8 +25,6 @@
 #include <vector>
 
 namespace rthread::detail {
-
-namespace {
 
 // The first wait of a join. Boost.Thread's join waits on a condition variable
 // that the ending thread notifies while it still holds that wait's mutex, as
@@ -92,6 +91,11 @@ public:
         }
     }
 
+    // What the new thread starts with, set before it is made (its start
+    // happens after): the notice is the context of its entry.
+    thread_record* record = nullptr;
+    thread_main* main = nullptr;
+
 private:
     static constexpr std::int32_t running = 0;
     static constexpr std::int32_t waited = 1; // a joiner sleeps on it
@@ -100,6 +104,8 @@ private:
     std::atomic<std::int32_t> state_{running};
     std::atomic<std::uint32_t> refs_{2};
 };
+
+namespace {
 
 // The thread's side of its exit_notice: its record's last words.
 void raise_exit_notice(void* notice) noexcept {
@@ -252,28 +258,6 @@ void finish_thread(thread_record* record, thread_main* main, bool exit_hook_set)
     }
 }
 
-// Boost.Thread's side of a thread that ends through pthread_exit() or
-// pthread_cancel(). Its trampoline (thread_proxy) catches no forced unwind,
-// so it would never mark the thread done and its join would wait forever.
-// This does what the trampoline does after the function, through the
-// members Boost.Thread's pthread thread_data_base makes public: it keeps
-// the thread's data alive until Boost's own pthread key destructor
-// (tls_destructor, which runs the thread's boost::thread_specific_ptr
-// cleanups, then resets self), as Boost does for threads it did not make,
-// and marks the thread done.
-void tell_boost_the_thread_is_done() noexcept {
-#if defined(BOOST_THREAD_PLATFORM_PTHREAD) // the only platform with a forced unwind
-    boost::detail::thread_data_base* const data = boost::detail::get_current_thread_data();
-    if (data == nullptr) {
-        return;
-    }
-    data->self = data->shared_from_this();
-    const boost::lock_guard<boost::mutex> lock(data->data_mutex);
-    data->done = true;
-    data->done_condition.notify_all();
-#endif
-}
-
 // The first and last code every rthread-made thread runs.
 void run_thread(thread_record* record, thread_main* main, exit_notice* notice) {
     apply_affinity(main->start);
@@ -293,7 +277,7 @@ void run_thread(thread_record* record, thread_main* main, exit_notice* notice) {
         // result, and the unwind goes on to end it (glibc aborts the
         // process if it is stopped).
         finish_thread(record, main, exit_hook_set);
-        tell_boost_the_thread_is_done();
+        sys::ending_by_forced_unwind();
         throw;
     }
     // A cancellation that comes after the function returned is not acted on:
@@ -303,53 +287,14 @@ void run_thread(thread_record* record, thread_main* main, exit_notice* notice) {
     finish_thread(record, main, exit_hook_set);
 }
 
-// What Boost.Thread runs; raw pointers so that a failed start leaves their
-// ownership with start_thread().
-struct entry {
-    thread_record* record;
-    thread_main* main;
-    exit_notice* notice;
-    void operator()() const { run_thread(record, main, notice); }
-};
+// What the native thread runs; raw pointers so that a failed start leaves
+// their ownership with start_thread().
+void thread_entry(void* context) {
+    auto* notice = static_cast<exit_notice*>(context);
+    run_thread(notice->record, notice->main, notice);
+}
 
 } // namespace
-
-struct native_thread::boost_thread {
-    // Starts the thread. The boost::thread is made in place: one moved in
-    // after the start touches its shared count while the thread may already
-    // be ending, in an order ThreadSanitizer cannot see (Boost.Thread's own
-    // side of that count is not instrumented) and reports as a race.
-    boost_thread(const boost::thread::attributes& attributes, thread_record* record,
-                 thread_main* main)
-        : notice(new exit_notice()), thread(start(attributes, record, main, notice)) {}
-    boost_thread(const boost_thread&) = delete;
-    boost_thread& operator=(const boost_thread&) = delete;
-    ~boost_thread() { notice->release(); }
-
-    bool is_current() const { return thread.get_id() == boost::this_thread::get_id(); }
-
-    exit_notice* const notice; // the handle's reference
-    boost::thread thread;
-
-private:
-    static boost::thread start(const boost::thread::attributes& attributes, thread_record* record,
-                               thread_main* main, exit_notice* notice) {
-        try {
-            return boost::thread(attributes, entry{record, main, notice});
-        } catch (...) {
-            notice->release(); // the thread's reference: no thread took it
-            notice->release(); // and the handle's: there is no handle
-            throw;
-        }
-    }
-};
-
-static_assert(std::is_same_v<native_thread::native_handle_type, boost::thread::native_handle_type>,
-              "join_handle::native_handle() must give the pthread_t Boost.Thread holds");
-
-struct native_access {
-    static void set(native_thread& n, native_thread::boost_thread* t) noexcept { n.thread_ = t; }
-};
 
 boost::system::result<started_thread> start_thread(const spawn_options& options,
                                                    std::unique_ptr<thread_main> main) {
@@ -387,35 +332,45 @@ boost::system::result<started_thread> start_thread(const spawn_options& options,
         // The parent sides of the spawn hooks, on this thread, with the
         // child's handle (Rust runs them at this point too: after the
         // Thread is made, before the native thread).
-        main->start = prepare_thread_start(handle, std::move(affinity), options.no_hooks).release();
+        auto start = prepare_thread_start(handle, std::move(affinity), options.no_hooks);
+        if (!start) {
+            unlist(record);
+            release(record); // the reference the thread would have adopted
+            return start.error();
+        }
+        main->start = start->release();
     } catch (...) {
         unlist(record);
         release(record); // the reference the thread would have adopted
         throw;
     }
-    try {
-        boost::thread::attributes attributes;
-        attributes.set_stack_size(*stack);
-        auto* native = new native_thread::boost_thread(attributes, record, main.get());
-        (void)main.release(); // the thread owns it now
-        read_stack_bounds_for(*record, native->thread.native_handle());
-        started_thread started{std::move(handle), native_thread()};
-        native_access::set(started.native, native);
-        return started;
-    } catch (const boost::system::system_error& e) {
+    auto* notice = new (std::nothrow) exit_notice();
+    if (notice == nullptr) {
         unlist(record);
         release(record); // the reference the thread would have adopted
-        return e.code();
-    } catch (const std::bad_alloc&) {
-        unlist(record);
-        release(record);
         return make_error_code(not_enough_memory);
     }
+    notice->record = record;
+    notice->main = main.get();
+    boost::system::error_code error;
+    sys::thread* const native = sys::create_thread(*stack, &thread_entry, notice, error);
+    if (native == nullptr) {
+        notice->release(); // the thread's reference: no thread took it
+        notice->release(); // and the handle's: there is no handle
+        unlist(record);
+        release(record); // the reference the thread would have adopted
+        return error;
+    }
+    (void)main.release(); // the thread owns it now
+    read_stack_bounds_for(*record, sys::thread_handle(native));
+    return started_thread{std::move(handle), native_thread(native, notice)};
 }
 
 native_thread::~native_thread() {
-    // Deleting a joinable boost::thread detaches it: Rust's drop(JoinHandle).
-    delete thread_;
+    if (thread_ != nullptr) {
+        sys::detach_thread(thread_); // Rust's drop(JoinHandle)
+        notice_->release();
+    }
 }
 
 void native_thread::join() {
@@ -423,30 +378,22 @@ void native_thread::join() {
 }
 
 bool native_thread::join_until(deadline d) {
-    // A thread joining itself would wait for its own notice forever; Boost's
-    // join reports it (resource_deadlock_would_occur).
-    if (!thread_->is_current() && !thread_->notice->wait(d)) {
+    // A thread joining itself would wait for its own notice forever; the
+    // backend's join reports it (resource_deadlock_would_occur).
+    if (!sys::is_current_thread(thread_) && !notice_->wait(d)) {
         return false;
     }
-    // Past the notice the thread may still run pthread key destructors
-    // (glibc runs others after ours, and a user's may block), which Boost's
-    // join waits for unbounded, as its timed join does after the thread's
-    // function: a bounded join waits for the thread's end itself first.
-    if (!d.is_never() && !thread_->is_current() &&
-        !sys::wait_thread_exit(thread_->thread.native_handle(), d.at.count())) {
+    if (!sys::join_thread(thread_, d.is_never() ? std::nullopt
+                                                : std::optional<std::int64_t>(d.at.count()))) {
         return false;
     }
-    try {
-        thread_->thread.join();
-    } catch (const boost::system::system_error& e) {
-        throw std::system_error(e.code(), "rthread: cannot join thread");
-    }
-    delete std::exchange(thread_, nullptr);
+    thread_ = nullptr;
+    std::exchange(notice_, nullptr)->release();
     return true;
 }
 
 native_thread::native_handle_type native_thread::native_handle() const noexcept {
-    return thread_ != nullptr ? thread_->thread.native_handle() : native_handle_type{};
+    return thread_ != nullptr ? sys::thread_handle(thread_) : native_handle_type{};
 }
 
 void throw_invalid_join() {

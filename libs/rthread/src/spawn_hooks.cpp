@@ -8,6 +8,7 @@
 #include <rthread/local_key.hpp>
 #include <rthread/spawn.hpp>
 
+#include <new>
 #include <system_error>
 #include <utility>
 
@@ -53,20 +54,38 @@ void push_spawn_hook(std::unique_ptr<spawn_hook> hook) {
     });
 }
 
-std::unique_ptr<thread_start> prepare_thread_start(const rthread::thread& child,
-                                                   std::optional<std::vector<std::size_t>> affinity,
-                                                   bool no_hooks) {
+boost::system::result<std::unique_ptr<thread_start>>
+prepare_thread_start(const rthread::thread& child, std::optional<std::vector<std::size_t>> affinity,
+                     bool no_hooks) {
+    const auto no_memory = make_error_code(boost::system::errc::not_enough_memory);
     spawn_hook_list inherited = no_hooks ? spawn_hook_list() : hooks_of_this_thread();
     if (!inherited && !affinity) {
-        return nullptr;
+        return std::unique_ptr<thread_start>();
     }
-    auto start = std::make_unique<thread_start>();
+    std::unique_ptr<thread_start> start(new (std::nothrow) thread_start());
+    if (!start) {
+        return no_memory;
+    }
     start->affinity = std::move(affinity);
     if (inherited && !running_parent_sides) {
+        std::size_t hooks = 0;
+        for (const spawn_hook_link* link = inherited.get(); link != nullptr;
+             link = link->next.get()) {
+            ++hooks;
+        }
+        try {
+            start->child_sides.reserve(hooks); // the push_backs below cannot fail
+        } catch (const std::bad_alloc&) {
+            return no_memory;
+        }
         const parent_sides_guard guard;
         for (const spawn_hook_link* link = inherited.get(); link != nullptr;
              link = link->next.get()) {
-            start->child_sides.push_back(link->hook->call(child));
+            std::unique_ptr<once_callable> side = link->hook->call(child);
+            if (!side) {
+                return no_memory;
+            }
+            start->child_sides.push_back(std::move(side));
         }
     }
     start->inherited = std::move(inherited);

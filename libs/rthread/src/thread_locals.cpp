@@ -36,13 +36,13 @@
 // current() and park/unpark keep working inside the values' destructors.
 #include "thread_locals.hpp"
 
+#include "fatal.hpp"
 #include "registry.hpp"
 
 #include "sys/sys.hpp"
 
 #include <rthread/detail/packet.hpp>
 
-#include <cstdio>
 #include <cstdlib>
 #include <vector>
 
@@ -96,9 +96,7 @@ public:
             if (invoke_catching(&run_destructor, const_cast<record*>(&r))) {
                 // The panic hook has reported the exception, as Rust's output
                 // shows it before this line.
-                std::fputs("fatal runtime error: thread local panicked on drop\n", stderr);
-                std::fflush(stderr);
-                std::abort();
+                fatal("thread local panicked on drop");
             }
         }
     }

@@ -11,6 +11,7 @@
 
 #include <boost/smart_ptr/intrusive_ptr.hpp>
 #include <boost/smart_ptr/intrusive_ref_counter.hpp>
+#include <boost/system/result.hpp>
 
 #include <cstddef>
 #include <memory>
@@ -38,10 +39,11 @@ public:
 /// On the spawning thread, before the thread is made: its start (nullptr
 /// when it has nothing to do), after running the parent sides of the
 /// spawner's hooks for child (none when no_hooks, none inside a hook's own
-/// parent side). Passes out what a parent side throws.
-std::unique_ptr<thread_start> prepare_thread_start(const rthread::thread& child,
-                                                   std::optional<std::vector<std::size_t>> affinity,
-                                                   bool no_hooks);
+/// parent side). errc::not_enough_memory when the library's own
+/// bookkeeping cannot be allocated; passes out what a parent side throws.
+boost::system::result<std::unique_ptr<thread_start>>
+prepare_thread_start(const rthread::thread& child, std::optional<std::vector<std::size_t>> affinity,
+                     bool no_hooks);
 
 } // namespace rthread::detail
 

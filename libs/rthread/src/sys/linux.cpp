@@ -2,10 +2,10 @@
 // minimum, the thread-exit key, sleeping, affinity and cgroup quotas.
 #include "sys.hpp"
 
+#include "../fatal.hpp"
+
 #include <cerrno>
 #include <climits>
-#include <cstdio>
-#include <cstdlib>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -59,9 +59,7 @@ bool set_thread_exit_value(void (*exit_hook)(void*), void* value) noexcept {
     static const pthread_key_t key = [exit_hook] {
         pthread_key_t k{};
         if (::pthread_key_create(&k, exit_hook) != 0) {
-            std::fputs("fatal runtime error: rthread could not create its thread-exit key\n",
-                       stderr);
-            std::abort();
+            detail::fatal("rthread could not create its thread-exit key");
         }
         return k;
     }();

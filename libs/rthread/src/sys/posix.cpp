@@ -5,11 +5,11 @@
 // RTHREAD_SYS_BACKEND=posix (CMake) forces it on Linux, where its tests run.
 #include "sys.hpp"
 
+#include "../fatal.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
-#include <cstdio>
-#include <cstdlib>
 #include <ctime>
 #include <functional>
 #include <mutex>
@@ -96,9 +96,7 @@ bool set_thread_exit_value(void (*exit_hook)(void*), void* value) noexcept {
     static const pthread_key_t key = [exit_hook] {
         pthread_key_t k{};
         if (::pthread_key_create(&k, exit_hook) != 0) {
-            std::fputs("fatal runtime error: rthread could not create its thread-exit key\n",
-                       stderr);
-            std::abort();
+            detail::fatal("rthread could not create its thread-exit key");
         }
         return k;
     }();

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include <rthread/detail/packet.hpp>
+#include <rthread/detail/native_thread.hpp>
 
 namespace rthread::sys {
 
@@ -111,7 +111,7 @@ void at_fork(void (*prepare)(), void (*parent)(), void (*child)()) noexcept;
 /// on). False at deadline_ns on the monotonic clock (nullopt: no deadline).
 /// Where the C library does not say where that id is kept, returns true at
 /// once and a join that follows is not bounded.
-bool wait_thread_exit(detail::native_thread::native_handle_type thread,
+bool wait_thread_exit(detail::native_handle_type thread,
                       std::optional<std::int64_t> deadline_ns) noexcept;
 
 } // namespace rthread::sys

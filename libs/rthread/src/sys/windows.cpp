@@ -4,11 +4,11 @@
 // API; builds with mingw-w64 and MSVC.
 #include "sys.hpp"
 
+#include "../fatal.hpp"
 #include "stack_overflow.hpp"
 
 #include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <cstdlib>
 #include <limits>
 #include <new>
@@ -259,9 +259,7 @@ bool set_thread_exit_value(void (*exit_hook)(void*), void* value) noexcept {
     static const DWORD slot = [exit_hook] {
         const DWORD s = ::TlsAlloc();
         if (s == TLS_OUT_OF_INDEXES) {
-            std::fputs("fatal runtime error: rthread could not create its thread-exit slot\n",
-                       stderr);
-            std::abort();
+            detail::fatal("rthread could not create its thread-exit slot");
         }
         exit_hook_fn = exit_hook;
         // relaxed: see run_exit_hook.
