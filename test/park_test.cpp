@@ -7,7 +7,7 @@
 #define BOOST_TEST_MODULE park
 #include "test_main.hpp"
 
-#include <rthread/detail/parker.hpp>
+#include "thread_parking.hpp"
 #include <rthread/rthread.hpp>
 
 #include <boost/mpl/list.hpp>

@@ -7,7 +7,7 @@
 // its unparker() to whoever must wake you and park() on the parker.
 //
 // The token runs the very state machine and memory-order contract of the
-// thread's token (one implementation, detail/parker.hpp): initially absent,
+// thread's token (one implementation): initially absent,
 // saturating at one; unpark() happens-before the park() that consumes its
 // token. The free park()/thread::unpark() token and every parker are
 // independent: unparking one never wakes a wait on another.

@@ -87,17 +87,17 @@ EOF
 # can hold side by side).
 for state in empty notified parked; do
     if grep -q "#define $state " tools/model/parker.pml &&
-        grep -q "\b$state = " include/rthread/detail/parker.hpp &&
+        grep -q "\b$state = " libs/rthread/src/thread_parking.hpp &&
         grep -q "park_state::$state" libs/rthread/src/park.cpp; then
-        ok "state '$state' is named alike in parker.pml, parker.hpp and park.cpp"
+        ok "state '$state' is named alike in parker.pml, thread_parking.hpp and park.cpp"
     else
-        bad "state '$state' is not named alike in parker.pml, parker.hpp and park.cpp"
+        bad "state '$state' is not named alike in parker.pml, thread_parking.hpp and park.cpp"
     fi
 done
-if grep -q "tools/model/parker.pml" libs/rthread/src/park.cpp include/rthread/detail/parker.hpp; then
+if grep -q "tools/model/parker.pml" libs/rthread/src/park.cpp libs/rthread/src/thread_parking.hpp; then
     ok "the parker's source points at the model"
 else
-    bad "park.cpp / parker.hpp no longer point at tools/model/parker.pml"
+    bad "park.cpp / thread_parking.hpp no longer point at tools/model/parker.pml"
 fi
 
 cd "$root" || exit 1

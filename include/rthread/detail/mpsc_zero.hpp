@@ -17,8 +17,6 @@
 #include <rthread/detail/mpsc_list.hpp>
 #include <rthread/detail/mpsc_waker.hpp>
 
-#include <boost/intrusive/list.hpp>
-
 #include <cstdint>
 #include <mutex>
 #include <new>
@@ -183,7 +181,7 @@ private:
             me.own.park();
             lock.lock();
             if (self.is_linked()) {
-                waiters_.erase(waiters_.iterator_to(self));
+                waiters_.erase(self);
             }
         }
         return !receiver_gone_; // gone: every waiter was woken
@@ -232,9 +230,9 @@ private:
     std::uint64_t popped_ = 0; // values received so far
     bool senders_gone_ = false;
     bool receiver_gone_ = false;
-    bool receiver_waiting_ = false;                  // the receiver is parked on receiver_parker_
-    const rthread::unparker* handover_ = nullptr;    // the sender whose value is in the slot
-    boost::intrusive::list<channel_waiter> waiters_; // senders waiting for the slot
+    bool receiver_waiting_ = false;               // the receiver is parked on receiver_parker_
+    const rthread::unparker* handover_ = nullptr; // the sender whose value is in the slot
+    waiter_queue waiters_;                        // senders waiting for the slot
 };
 
 } // namespace rthread::detail

@@ -1,4 +1,4 @@
-// Parking: the two parker backends (detail/parker.hpp, which draws the
+// Parking: the two parker backends (thread_parking.hpp, which draws the
 // state machine) and park()/park_timeout()/thread::unpark().
 //
 // The states empty / notified / parked are the ones the Promela model in

@@ -1,8 +1,8 @@
 // Private parkers (parker.hpp): a reference-counted token holding the very
-// parker a thread's record holds (detail/parker.hpp, run by park.cpp), so the
+// parker a thread's record holds (thread_parking.hpp, run by park.cpp), so the
 // thread's token and every private token share one state machine and one
 // memory-order contract.
-#include <rthread/detail/parker.hpp>
+#include "thread_parking.hpp"
 #include <rthread/parker.hpp>
 
 #include <atomic>

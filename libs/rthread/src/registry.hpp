@@ -5,7 +5,7 @@
 
 #include "sys/stack_overflow.hpp"
 
-#include <rthread/detail/parker.hpp>
+#include "thread_parking.hpp"
 #include <rthread/detail/thread_inner.hpp>
 
 #include <cstdint>

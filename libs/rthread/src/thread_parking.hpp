@@ -20,9 +20,9 @@
 // futex_parker is used on Linux; condvar_parker (Boost.Thread mutex and
 // condition variable) elsewhere. Defining RTHREAD_PORTABLE_PARKER selects
 // the portable one on Linux too; the tests exercise both directly.
-// This header is private: only the library and its tests include it.
-#ifndef RTHREAD_DETAIL_PARKER_HPP
-#define RTHREAD_DETAIL_PARKER_HPP
+// Private to the library (its tests include it too): never installed.
+#ifndef RTHREAD_THREAD_PARKING_HPP
+#define RTHREAD_THREAD_PARKING_HPP
 
 #include <rthread/detail/deadline.hpp>
 
