@@ -15,6 +15,7 @@
 #include <boost/context/stack_traits.hpp>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
@@ -158,17 +159,27 @@ std::optional<std::size_t> usable_stack_size(std::size_t requested) noexcept {
     return (size + page - 1) / page * page;
 }
 
-// The OS keeps the first sys::max_thread_name bytes; cut there, but never
-// inside a UTF-8 sequence (a continuation byte is 10xxxxxx).
-std::string os_thread_name(std::string_view name) {
+// Names the running thread for the OS, which keeps the first
+// sys::max_thread_name bytes: cut there, but never inside a UTF-8 sequence
+// (a continuation byte is 10xxxxxx). Allocates nothing: it runs before the
+// thread's function, where a failure could not be reported.
+void set_os_thread_name(const std::string& name) noexcept {
     if (name.size() <= sys::max_thread_name) {
-        return std::string(name);
+        sys::set_current_thread_name(name.c_str());
+        return;
     }
-    std::size_t cut = sys::max_thread_name;
-    while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) {
-        --cut;
+    // Either no limit (Windows) or a short one, cut on the stack.
+    static_assert(sys::max_thread_name == static_cast<std::size_t>(-1) ||
+                  sys::max_thread_name < 256);
+    if constexpr (sys::max_thread_name != static_cast<std::size_t>(-1)) {
+        std::size_t cut = sys::max_thread_name;
+        while (cut > 0 && (static_cast<unsigned char>(name[cut]) & 0xC0) == 0x80) {
+            --cut;
+        }
+        std::array<char, sys::max_thread_name + 1> cut_name{};
+        name.copy(cut_name.data(), cut);
+        sys::set_current_thread_name(cut_name.data());
     }
-    return std::string(name.substr(0, cut));
 }
 
 // The stack-overflow report needs each thread's stack bounds, which cost a
@@ -266,7 +277,7 @@ void run_thread(thread_record* record, thread_main* main, exit_notice* notice) {
     const bool exit_hook_set = adopt_as_current(record);
     watch_thread_stack(stack_bounds_from_spawner(*record)); // overflow: a report, not SIGSEGV
     if (record->name) {
-        sys::set_current_thread_name(os_thread_name(*record->name).c_str());
+        set_os_thread_name(*record->name);
     }
     try {
         main->run();
