@@ -11,6 +11,7 @@
 #include <rthread/rthread.hpp>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
