@@ -18,7 +18,7 @@
 # Arguments: only those files (e.g. tools/checks/tidy.sh test/park_test.cpp).
 # Last line: "N passed, N failed".
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 tidy=${CLANG_TIDY:-clang-tidy-14}
 work=$(mktemp -d "${TMPDIR:-/tmp}/rthread-tidy.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -62,6 +62,7 @@ export -f tidy_one
 export tidy work
 
 started=$(date +%s)
+# shellcheck disable=SC2016 # $1 is tidy_one's argument, in the child bash
 printf '%s\n' "${sources[@]}" | xargs -P "$(nproc)" -I{} bash -c 'tidy_one "$1"' _ {}
 
 for file in "${sources[@]}"; do
