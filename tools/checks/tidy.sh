@@ -74,7 +74,9 @@ for file in "${sources[@]}"; do
         bad "$file"
     fi
 done
-# The children's CPU time (bash's times: its second line).
-cpu=$(times | tail -n 1)
+# The children's CPU time: the second line of this shell's times (a
+# command substitution's subshell would count its own children).
+times >"$work/times"
+cpu=$(tail -n 1 "$work/times")
 echo "(wall time $(($(date +%s) - started)) s on $(nproc) cores; CPU time, user and system: $cpu)"
 finish
