@@ -105,6 +105,7 @@ BENCHMARK(with_trivial_pthread)
     ->Name("local_with_trivial/pthread_getspecific")
     ->MeasureProcessCPUTime();
 
+// NOLINTNEXTLINE(cert-err58-cpp): a global, as its users declare it
 boost::thread_specific_ptr<std::uint64_t> boost_trivial;
 
 void with_trivial_boost(benchmark::State& state) {
@@ -151,6 +152,7 @@ BENCHMARK(with_string_native)
     ->Name("local_with_destructor/native_thread_local")
     ->MeasureProcessCPUTime();
 
+// NOLINTNEXTLINE(cert-err58-cpp): a global, as its users declare it
 boost::thread_specific_ptr<std::string> boost_string;
 
 void with_string_boost(benchmark::State& state) {
