@@ -34,7 +34,7 @@
 
 namespace {
 
-constexpr std::size_t stack_bytes = 64 * 1024;
+constexpr std::size_t stack_bytes = std::size_t{64} * 1024;
 
 // A line "<key>: <n> kB" of /proc/self/status.
 long status_kib(const char* key) {
@@ -140,7 +140,7 @@ void run_pthread(std::size_t n) {
         waiters.back()->all = &all;
         if (::pthread_create(&threads[i], &attr, &run_waiter, waiters.back().get()) != 0) {
             std::fputs("pthread_create failed\n", stderr);
-            std::exit(1);
+            std::exit(1); // NOLINT(concurrency-mt-unsafe): the run cannot go on
         }
     }
     ::pthread_attr_destroy(&attr);
