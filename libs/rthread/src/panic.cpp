@@ -344,7 +344,9 @@ void report_panic_at_site(panic_error& e) noexcept {
 
 namespace {
 // Made at program start, never destroyed (detached threads may end after
-// static destructors ran).
+// static destructors ran). Failing to allocate it at program start ends the
+// program, as it should.
+// NOLINTNEXTLINE(cert-err58-cpp)
 const std::exception_ptr* const exit_payload = new std::exception_ptr(std::make_exception_ptr(
     std::runtime_error("rthread: the thread ended through pthread_exit() or pthread_cancel()")));
 } // namespace

@@ -148,7 +148,7 @@ thread_local main_thread_teardown main_teardown;
 // Armed at program start (static initialisation runs on the main thread).
 // Armed again, lazily, should a library loaded later from another thread
 // have missed it.
-[[maybe_unused]] const bool main_teardown_armed = [] {
+[[maybe_unused]] const bool main_teardown_armed = []() noexcept {
     if (sys::is_main_thread()) {
         main_teardown.arm();
         return true;

@@ -315,6 +315,7 @@ void watch_current_thread_stack(const stack_bounds* known) noexcept {
         return; // too small a stack to hold a signal frame besides its own
     }
     this_thread_guard = {bounds.low - bounds.guard, bounds.low};
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): an address the OS gave as a number
     use_alternate_stack(reinterpret_cast<void*>(bounds.low),
                         (top - bounds.low) & ~std::uintptr_t{15});
 }
