@@ -902,6 +902,56 @@ BOOST_AUTO_TEST_CASE(a_joined_scoped_thread_ran_its_thread_local_destructors) {
     releaser.join().value();
 }
 
+namespace cxx_tls_order_test {
+
+// A C++ thread_local's destructor runs later than local_key's, when the C
+// library ends the thread. A scoped thread ends for its scope at one point,
+// its exit hook, after even those: the same event its join waits for. The
+// destructor below holds on until a helper releases it, and the helper does
+// so only once the scope's caller sleeps: a scope that returned earlier
+// would find the mark not yet written.
+std::atomic<int> state{tls_order_test::fresh};
+
+struct slow_cxx_destructor {
+    int touched = 0;
+    ~slow_cxx_destructor() {
+        using namespace tls_order_test;
+        // relaxed: as in tls_order_test.
+        state.store(in_destructor, std::memory_order_relaxed);
+        while (state.load(std::memory_order_relaxed) != released) {
+            rthread::yield_now();
+        }
+        state.store(destructor_finished, std::memory_order_relaxed);
+    }
+};
+
+thread_local slow_cxx_destructor slow_cxx;
+
+} // namespace cxx_tls_order_test
+
+BOOST_AUTO_TEST_CASE(scope_waits_for_cxx_thread_local_destructors_and_the_threads_left_threads) {
+    using namespace tls_order_test;
+    using cxx_tls_order_test::state;
+    const std::uint64_t caller = rthread::sys::current_os_id();
+    state.store(fresh, std::memory_order_relaxed);
+    auto releaser = rthread::spawn([caller] {
+        while (state.load(std::memory_order_relaxed) != in_destructor) {
+            rthread::yield_now();
+        }
+        wait_until_asleep(caller);
+        state.store(released, std::memory_order_relaxed);
+    });
+    rthread::thread_id scoped{rthread::current_id()};
+    rthread::scope([&scoped](rthread::scope_handle& s) {
+        scoped = s.spawn([] { cxx_tls_order_test::slow_cxx.touched = 1; }).thread().id();
+    });
+    BOOST_TEST(state.load(std::memory_order_relaxed) == destructor_finished);
+    for (const rthread::thread& t : rthread::threads()) {
+        BOOST_TEST(t.id() != scoped); // it has left threads() too
+    }
+    releaser.join().value();
+}
+
 // --- scoped_join_handle ----------------------------------------------------
 
 BOOST_AUTO_TEST_CASE(a_second_join_throws_invalid_argument) {

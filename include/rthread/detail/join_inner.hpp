@@ -105,7 +105,11 @@ boost::system::result<join_inner<P>> spawn_inner(const spawn_options& options, O
     }
     boost::system::result<started_thread> started = no_memory;
     try {
-        started = start_thread(options, std::move(main));
+        if constexpr (scoped) {
+            started = start_thread(options, std::move(main), &owner);
+        } else {
+            started = start_thread(options, std::move(main), nullptr);
+        }
     } catch (...) { // a spawn hook's parent side
         if constexpr (scoped) {
             owner.thread_ended();

@@ -1,7 +1,7 @@
 // The native thread a join_handle owns, kept opaque so that no OS or
 // Boost.Thread header reaches the face: the seam's thread
-// (libs/rthread/src/sys/native_thread.hpp) and the exit notice its join
-// waits on first (libs/rthread/src/spawn.cpp).
+// (libs/rthread/src/sys/native_thread.hpp) and the thread's end event, which
+// its join waits on first (libs/rthread/src/lifecycle.cpp).
 #ifndef RTHREAD_DETAIL_NATIVE_THREAD_HPP
 #define RTHREAD_DETAIL_NATIVE_THREAD_HPP
 
@@ -31,21 +31,20 @@ using native_handle_type = struct pthread*; // pthread_t
 #error "rthread: say what pthread_t is on this system (detail/native_thread.hpp)"
 #endif
 
-class exit_notice; // spawn.cpp
+class thread_end; // lifecycle.cpp
 
 /// A started thread, owned: its backend thread and the handle's reference
-/// to its exit notice. Destroying a joinable one detaches it (Rust's
+/// to its end event. Destroying a joinable one detaches it (Rust's
 /// drop(JoinHandle)).
 class native_thread {
 public:
     using native_handle_type = detail::native_handle_type;
 
     native_thread() noexcept = default;
-    native_thread(sys::thread* thread, exit_notice* notice) noexcept
-        : thread_(thread), notice_(notice) {}
+    native_thread(sys::thread* thread, thread_end* end) noexcept : thread_(thread), end_(end) {}
     native_thread(native_thread&& other) noexcept
-        : thread_(std::exchange(other.thread_, nullptr)),
-          notice_(std::exchange(other.notice_, nullptr)) {}
+        : thread_(std::exchange(other.thread_, nullptr)), end_(std::exchange(other.end_, nullptr)) {
+    }
     native_thread& operator=(native_thread&& other) noexcept {
         native_thread(std::move(other)).swap(*this);
         return *this;
@@ -54,10 +53,11 @@ public:
 
     void swap(native_thread& other) noexcept {
         std::swap(thread_, other.thread_);
-        std::swap(notice_, other.notice_);
+        std::swap(end_, other.end_);
     }
 
-    /// Waits until the thread has ended (pthread_join), then lets it go.
+    /// Waits until the thread has ended (its end event, then the seam's
+    /// join), then lets it go.
     /// Throws std::system_error (e.g. resource_deadlock_would_occur when a
     /// thread joins itself).
     void join();
@@ -67,7 +67,7 @@ public:
 
 private:
     sys::thread* thread_ = nullptr;
-    exit_notice* notice_ = nullptr;
+    thread_end* end_ = nullptr;
 };
 
 } // namespace rthread::detail

@@ -150,8 +150,6 @@ public:
     /// pthread_cancel in the function), which must go on: the packet then
     /// holds thread_exit_payload().
     virtual void run() = 0;
-    /// On the new thread, last: after its local_key values were destroyed.
-    virtual void exited() noexcept {}
 
 protected:
     /// On the new thread, first inside the panic catch.
@@ -240,6 +238,8 @@ struct started_thread {
     native_thread native;
 };
 
+class scope_state; // detail/scope_state.hpp
+
 /// A builder's configuration.
 struct spawn_options {
     std::optional<std::string> name;
@@ -257,8 +257,10 @@ struct spawn_options {
 /// the process's), runs the parent sides of the spawn hooks. main is
 /// consumed either way. Throws only what a hook's parent side throws (no
 /// thread is made then).
-boost::system::result<started_thread> start_thread(const spawn_options& options,
-                                                   std::unique_ptr<thread_main> main);
+/// When scope is set, the thread's end counts it down (the caller counted
+/// it up).
+boost::system::result<started_thread>
+start_thread(const spawn_options& options, std::unique_ptr<thread_main> main, scope_state* scope);
 
 } // namespace detail
 } // namespace rthread

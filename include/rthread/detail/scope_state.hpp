@@ -5,8 +5,9 @@
 //   scoped_packet<T> - a packet<T> that, when it dies holding a panic that
 //                      nobody joined, reports it to its scope;
 //   scoped_task<...> - a task<...> that requests the scope's stop when it
-//                      panics, and whose exited() tells the scope the thread
-//                      has ended, after its local_key destructors.
+//                      panics.
+// A scoped thread's end (its exit hook, libs/rthread/src/lifecycle.cpp)
+// counts down the scope's countdown, as it raises the thread's own end.
 //
 // Lifetime: the scope_state is reference counted (the scope, every scoped
 // packet, every scoped task), because an exiting thread still touches it
@@ -15,6 +16,7 @@
 #ifndef RTHREAD_DETAIL_SCOPE_STATE_HPP
 #define RTHREAD_DETAIL_SCOPE_STATE_HPP
 
+#include <rthread/detail/countdown.hpp>
 #include <rthread/detail/packet.hpp>
 #include <rthread/detail/spawn_hooks.hpp>
 
@@ -84,8 +86,8 @@ public:
     /// Before a scoped thread starts: gives m its spawn index, lists it and
     /// counts its thread as running.
     void enlist(scope_member& m);
-    /// A counted thread has ended (from its exited()), or failed to start.
-    void thread_ended() noexcept;
+    /// A counted thread has ended (its exit hook), or failed to start.
+    void thread_ended() noexcept { running_.count_down(); }
     /// A slot is dying: unlists it and keeps panic, the payload of a panic
     /// nobody joined, for scope_panic.
     void delist(scope_member& m, std::exception_ptr panic) noexcept;
@@ -124,12 +126,8 @@ private:
     // At the end: destroys the stop callbacks that never ran.
     void drop_stop_callbacks() noexcept;
 
-    // Until every counted thread has ended (see scope.cpp).
-    void wait_for_threads() noexcept;
-
-    // Twice the number of counted threads that have not ended, plus one
-    // while the scope's end sleeps on it (a futex word: see scope.cpp).
-    std::atomic<std::int32_t> running_{0};
+    // The counted threads that have not ended.
+    countdown running_;
     std::mutex mutex_;
     // Guarded by mutex_.
     std::uint64_t next_index_ = 0;
@@ -188,11 +186,7 @@ public:
           scope_(&owner) {
         owner.retain();
     }
-    ~scoped_task() override {
-        if (scope_ != nullptr) {
-            scope_->release(); // never started: builder::spawn_scoped uncounts it
-        }
-    }
+    ~scoped_task() override { scope_->release(); }
 
     void panicked() noexcept override {
         // As the panic is stored, before the thread counts as finished:
@@ -200,17 +194,8 @@ public:
         scope_->request_stop();
     }
 
-    void exited() noexcept override {
-        // Last on the thread, after its local_key destructors: from here on
-        // the scope may return (rust-lang/rust#116179). The state stays alive
-        // through this task's reference until release().
-        scope_state* owner = std::exchange(scope_, nullptr);
-        owner->thread_ended();
-        owner->release();
-    }
-
 private:
-    scope_state* scope_;
+    scope_state* const scope_;
 };
 
 } // namespace rthread::detail

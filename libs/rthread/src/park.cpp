@@ -4,6 +4,7 @@
 // The states empty / notified / parked are the ones the Promela model in
 // tools/model/parker.pml checks for lost wake-ups and deadlocks.
 #include "registry.hpp"
+#include "spin.hpp"
 
 #include "sys/sys.hpp"
 
@@ -26,39 +27,6 @@ std::optional<std::int64_t> futex_deadline(deadline d) noexcept {
     return d.at.count();
 }
 
-// The bounded spin before a futex wait. A wake-up through the kernel costs
-// the waker a futex_wake system call and the sleeper a trip through the
-// scheduler; on a virtual machine, waking a CPU that went idle costs tens of
-// microseconds. A token that arrives within a microsecond or two is caught
-// here instead, with the counts of libstdc++'s std::atomic::wait (12
-// pauses, then 4 sched_yield calls). A yield also lets an unparker that
-// shares our CPU run at once. A PAUSE costs about 60 ns on the virtual
-// machines measured (tools/bench, doc/performance.md): 12 of them wait
-// about 0.7 us, which kept the unpinned ping-pong at or below
-// std::atomic::wait's with the CPUs idle, where 4 sometimes lost to it;
-// hundreds lost to sleeping whenever the CPUs were busy.
-constexpr int spin_pauses = 12;
-constexpr int spin_yields = 4;
-
-// Spinning only pays when another CPU can run the unparker meanwhile. On one
-// CPU (or a process pinned to one, e.g. `taskset -c 0`) every round would be
-// time taken from the very thread being waited for. The affinity mask is
-// read once, at the first park that could sleep.
-bool spinning_pays() noexcept {
-    static const bool pays = sys::affinity_cpu_count().value_or(1) > 1;
-    return pays;
-}
-
-// Tells the CPU this is a spin-wait loop (x86 PAUSE, Arm YIELD): it eases the
-// pipeline and a sibling hyperthread. Not an OS call, so not in the seam.
-inline void spin_pause() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__) || defined(__arm__)
-    asm volatile("yield");
-#endif
-}
-
 // notified -> empty, for both backends. A plain load first keeps the common
 // "no token" answer free of a locked instruction. acquire: pairs with
 // unpark()'s release, so what the unparker wrote before unpark() is visible
@@ -79,19 +47,10 @@ bool futex_parker::try_park() noexcept {
 }
 
 bool futex_parker::park(deadline d) noexcept {
-    // Spin in the empty state, not the parked one: an unpark() meanwhile
-    // then sees empty and makes no futex_wake system call.
-    if (spinning_pays()) {
-        for (int round = 0; round < spin_pauses + spin_yields; ++round) {
-            if (try_park()) {
-                return true;
-            }
-            if (round < spin_pauses) {
-                spin_pause();
-            } else {
-                sys::yield_now();
-            }
-        }
+    // Spin (spin.hpp) in the empty state, not the parked one: an unpark()
+    // meanwhile then sees empty and makes no futex_wake system call.
+    if (spin_until([this] { return try_park(); })) {
+        return true;
     }
     // notified -> empty (token consumed) or empty -> parked.
     // acquire: pairs with unpark()'s release when the token was there.
@@ -131,7 +90,8 @@ bool condvar_parker::try_park() noexcept {
 }
 
 bool condvar_parker::park(deadline d) noexcept {
-    if (try_park()) {
+    // The same spin as the futex parker's, before the mutex.
+    if (spin_until([this] { return try_park(); })) {
         return true;
     }
     boost::unique_lock<boost::mutex> lock(mutex_);

@@ -7,8 +7,8 @@
 // for the same reason.
 #include "registry.hpp"
 #include "fatal.hpp"
+#include "lifecycle.hpp"
 #include "stack_overflow.hpp"
-#include "thread_locals.hpp"
 
 #include "sys/sys.hpp"
 
@@ -133,27 +133,6 @@ private:
     thread_record* head_ = nullptr;
 };
 
-// Runs after the thread's C++ thread_local destructors (a pthread key
-// destructor): destroys the thread's local_key values for the last time
-// (they may still use current()), unlists the thread, raises its last words
-// and lets go of its own reference. A current() call after this (from a
-// later key destructor) registers the thread again under the same id, and
-// this runs again.
-void on_thread_exit(void* value) {
-    auto* r = static_cast<thread_record*>(value);
-    finish_thread_locals();
-    registry::get().unlist(r);
-    if (void (*words)(void*) = std::exchange(r->last_words, nullptr)) {
-        words(r->last_words_context);
-    }
-    std::size_t spare = 0;
-    if (current_thread == r) {
-        current_thread = nullptr;
-        spare = std::exchange(current_thread_spare_refs, 0);
-    }
-    release(r, spare + 1); // the thread's own reference and its reserve
-}
-
 bool make_current(thread_record* r) noexcept {
     current_thread = r;
     current_thread_id = r->id;
@@ -223,10 +202,6 @@ thread_record* make_spawned_record(std::optional<std::string> name) {
 
 bool adopt_as_current(thread_record* record) noexcept {
     return make_current(record);
-}
-
-void run_exit_hook(thread_record* record) noexcept {
-    on_thread_exit(record);
 }
 
 void unlist(thread_record* record) noexcept {

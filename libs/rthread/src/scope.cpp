@@ -1,15 +1,14 @@
 // Scoped threads: the scope's count of running threads, its list of live
 // result slots, and its end (see scope.hpp, detail/scope_state.hpp).
 //
-// The scope waits on its own futex word, never on the caller's parking
-// token (the library never consumes nor leaves a park token). The state is reference counted, so
-// the waiter may return, and the scope's frame go away, while the last thread is still on its way
-// out (it wakes the waiter before it lets go of the state).
+// The scope waits on its own countdown (detail/countdown.hpp), never on the
+// caller's parking token (the library never consumes nor leaves a park
+// token). The state is reference counted, so the waiter may return, and the
+// scope's frame go away, while the last thread is still on its way out (its
+// exit hook counts down before it lets go of the state).
 #include <rthread/scope.hpp>
 
 #include "fatal.hpp"
-#include "sys/sys.hpp"
-#include "yield_first.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -25,16 +24,6 @@ scope_panic::scope_panic(std::vector<std::exception_ptr> payloads,
 
 namespace detail {
 
-namespace {
-
-// running_ counts threads in steps of two; the low bit marks a sleeping
-// waiter. Live threads are bounded by the kernel's thread limit (at most
-// 2^22, PID_MAX_LIMIT), so the count never reaches the sign bit.
-constexpr std::int32_t asleep = 1;
-constexpr std::int32_t one_thread = 2;
-
-} // namespace
-
 void scope_state::enlist(scope_member& m) {
     std::lock_guard<std::mutex> lock(mutex_);
     m.spawn_index_ = next_index_++;
@@ -43,46 +32,11 @@ void scope_state::enlist(scope_member& m) {
     (tail_ != nullptr ? tail_->next_ : head_) = &m;
     tail_ = &m;
     m.listed_ = true;
-    // relaxed: only the count matters. The spawner is either the scope's
-    // caller (in f, or in a result's destructor during its end) or a counted
-    // thread, whose own later decrement follows this one in the word's
-    // order, so the waiter cannot see zero while the new thread is uncounted.
-    running_.fetch_add(one_thread, std::memory_order_relaxed);
-}
-
-void scope_state::thread_ended() noexcept {
-    // release: the thread's writes (to what it borrowed, to its result)
-    // happen before the waiter's acquire that sees the count reach zero;
-    // every later decrement continues this release sequence.
-    if (running_.fetch_sub(one_thread, std::memory_order_release) == (one_thread | asleep)) {
-        // The last thread, and the waiter sleeps. The state is still alive:
-        // the caller holds a reference until after this call.
-        sys::futex_wake_one(&running_);
-    }
-}
-
-void scope_state::wait_for_threads() noexcept {
-    // Yields first (yield_first.hpp). acquire: pairs with thread_ended()'s
-    // release.
-    if (yield_until([this] { return running_.load(std::memory_order_acquire) < one_thread; })) {
-        return;
-    }
-    std::int32_t seen = running_.load(std::memory_order_acquire); // acquire: as above
-    while (seen >= one_thread) {
-        // acquire (both): as above, when the value read has no thread left.
-        if ((seen & asleep) == 0 &&
-            !running_.compare_exchange_weak(seen, seen | asleep, std::memory_order_acquire,
-                                            std::memory_order_acquire)) {
-            continue; // seen was reloaded
-        }
-        sys::futex_wait(&running_, seen | asleep, std::nullopt);
-        seen = running_.load(std::memory_order_acquire); // acquire: as above
-    }
-    if ((seen & asleep) != 0) {
-        // relaxed: clears our own mark for a later wait (a result's
-        // destructor may spawn again); the count is not touched.
-        running_.fetch_and(~asleep, std::memory_order_relaxed);
-    }
+    // The spawner is either the scope's caller (in f, or in a result's
+    // destructor during its end) or a counted thread, whose own later count
+    // down follows this one in the word's order, so the waiter cannot see
+    // zero while the new thread is uncounted.
+    running_.count_up();
 }
 
 void scope_state::delist(scope_member& m, std::exception_ptr panic) noexcept {
@@ -110,7 +64,7 @@ void scope_state::record(std::uint64_t spawn_index, std::exception_ptr panic) no
 std::vector<std::exception_ptr> scope_state::settle(bool& lost) noexcept {
     for (;;) {
         scope_member* chain = nullptr;
-        wait_for_threads();
+        (void)running_.wait(deadline::never());
         {
             // Only this thread could count a thread again now: every scoped
             // thread has ended and f has returned.

@@ -72,6 +72,34 @@ void install_stack_overflow_report() noexcept {
     sys::install_stack_overflow_handler(&report_stack_overflow);
 }
 
+void stack_handover::read_for(native_handle_type thread) noexcept {
+    std::uint8_t expected = unclaimed;
+    // relaxed: the claim publishes nothing; the store below does.
+    if (!claim_.compare_exchange_strong(expected, spawner_reading, std::memory_order_relaxed)) {
+        return; // the thread reads them itself
+    }
+    sys::stack_bounds bounds;
+    if (sys::thread_stack_bounds(thread, bounds)) {
+        bounds_ = bounds;
+    }
+    // release: publishes bounds_ to the thread's acquire in take().
+    claim_.store(published, std::memory_order_release);
+}
+
+const sys::stack_bounds* stack_handover::take() noexcept {
+    std::uint8_t seen = unclaimed;
+    // acquire (also on failure): pairs with the spawner's release of bounds_.
+    if (claim_.compare_exchange_strong(seen, thread_reads, std::memory_order_acquire,
+                                       std::memory_order_acquire)) {
+        return nullptr;
+    }
+    while (seen == spawner_reading) { // one system call away: wait for it
+        sys::yield_now();
+        seen = claim_.load(std::memory_order_acquire);
+    }
+    return bounds_.size != 0 ? &bounds_ : nullptr; // size 0: the spawner could not
+}
+
 void watch_thread_stack(const sys::stack_bounds* known) noexcept {
     install_once();
     sys::watch_current_thread_stack(known);

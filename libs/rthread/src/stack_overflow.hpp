@@ -8,7 +8,34 @@
 
 #include "sys/stack_overflow.hpp"
 
+#include <rthread/detail/native_thread.hpp>
+
+#include <atomic>
+#include <cstdint>
+
 namespace rthread::detail {
+
+/// A new thread's stack bounds, which its report needs, read once. They cost
+/// a system call (pthread_getattr_np); asked on the new thread, the call
+/// costs spawn + join its context switches (doc/performance.md), so the
+/// spawner asks instead, right after the thread was made, while the thread
+/// waits for a CPU. Exactly one of the two asks: a thread that starts first
+/// claims the job (on two CPUs), and one that finds the spawner asking waits
+/// for it.
+class stack_handover {
+public:
+    /// The spawner, right after the thread was made.
+    void read_for(native_handle_type thread) noexcept;
+    /// On the new thread: the bounds its spawner read, or nullptr when the
+    /// thread is to read them itself.
+    const sys::stack_bounds* take() noexcept;
+
+private:
+    enum : std::uint8_t { unclaimed, spawner_reading, published, thread_reads };
+    sys::stack_bounds bounds_;
+    // Who reads them; its release/acquire publishes bounds_.
+    std::atomic<std::uint8_t> claim_{unclaimed};
+};
 
 /// Makes the calling, newly started thread's overflow reported (its guard
 /// page and alternate signal stack). run_thread() calls it first thing.
