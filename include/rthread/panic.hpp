@@ -11,7 +11,7 @@
 #ifndef RTHREAD_PANIC_HPP
 #define RTHREAD_PANIC_HPP
 
-#include <rthread/detail/packet.hpp>
+#include <rthread/result.hpp>
 #include <rthread/thread.hpp>
 
 #include <boost/assert/source_location.hpp>

@@ -11,6 +11,7 @@
 #include <rthread/panic.hpp>
 #include <rthread/park.hpp>
 #include <rthread/parker.hpp>
+#include <rthread/result.hpp>
 #include <rthread/scope.hpp>
 #include <rthread/scoped_key.hpp>
 #include <rthread/sleep.hpp>

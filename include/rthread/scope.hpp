@@ -26,7 +26,9 @@
 #include <rthread/detail/join_inner.hpp>
 #include <rthread/detail/packet.hpp>
 #include <rthread/detail/scope_state.hpp>
+#include <rthread/detail/task.hpp>
 #include <rthread/panic.hpp>
+#include <rthread/result.hpp>
 #include <rthread/spawn.hpp>
 #include <rthread/thread.hpp>
 
@@ -95,7 +97,7 @@ public:
     }
 
     /// The thread's handle (an empty one on an empty scoped_join_handle).
-    const rthread::thread& thread() const noexcept { return inner_.thread(); }
+    const rthread::thread& thread() const noexcept { return thread_; }
 
     /// True once the thread's function has returned or panicked (its
     /// result is ready; the thread may still be running its thread-local
@@ -112,9 +114,11 @@ public:
 private:
     friend class builder;
 
-    explicit scoped_join_handle(detail::join_inner<detail::scoped_packet<T>> inner) noexcept
-        : inner_(std::move(inner)) {}
+    explicit scoped_join_handle(detail::spawned<detail::scoped_packet<T>> started) noexcept
+        : thread_(detail::thread_access::adopt(std::move(started.thread))),
+          inner_(std::move(started.inner)) {}
 
+    rthread::thread thread_ = detail::thread_access::empty();
     detail::join_inner<detail::scoped_packet<T>> inner_;
 };
 

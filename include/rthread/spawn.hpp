@@ -13,6 +13,9 @@
 #include <rthread/detail/join_inner.hpp>
 #include <rthread/detail/packet.hpp>
 #include <rthread/detail/spawn_hooks.hpp>
+#include <rthread/detail/start_thread.hpp>
+#include <rthread/detail/task.hpp>
+#include <rthread/result.hpp>
 #include <rthread/thread.hpp>
 
 #include <boost/system/result.hpp>
@@ -79,7 +82,7 @@ public:
     }
 
     /// The thread's handle (an empty one on an empty join_handle).
-    const rthread::thread& thread() const noexcept { return inner_.thread(); }
+    const rthread::thread& thread() const noexcept { return thread_; }
 
     /// True once the thread's function has returned or panicked (its result
     /// is ready; the thread may still be running its thread-local
@@ -95,8 +98,9 @@ public:
 private:
     friend class builder;
 
-    explicit join_handle(detail::join_inner<detail::packet<T>> inner) noexcept
-        : inner_(std::move(inner)) {}
+    explicit join_handle(detail::spawned<detail::packet<T>> started) noexcept
+        : thread_(detail::thread_access::adopt(std::move(started.thread))),
+          inner_(std::move(started.inner)) {}
 
     std::optional<result<T>> try_join(detail::deadline d) {
         detail::slot_ptr<detail::packet<T>> done = inner_.join_until(d);
@@ -106,6 +110,7 @@ private:
         return std::move(*done->value);
     }
 
+    rthread::thread thread_ = detail::thread_access::empty();
     detail::join_inner<detail::packet<T>> inner_;
 };
 

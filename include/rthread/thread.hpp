@@ -18,6 +18,7 @@
 #include <iosfwd>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace rthread {
@@ -68,26 +69,11 @@ private:
 /// thread's id, name and parking token alive after the thread has ended.
 class thread {
 public:
-    thread(const thread& other) noexcept : inner_(other.inner_) {
-        if (inner_ != nullptr) {
-            detail::retain(inner_);
-        }
-    }
-    thread(thread&& other) noexcept : inner_(other.inner_) { other.inner_ = nullptr; }
-    thread& operator=(const thread& other) noexcept {
-        thread copy(other);
-        std::swap(inner_, copy.inner_);
-        return *this;
-    }
-    thread& operator=(thread&& other) noexcept {
-        std::swap(inner_, other.inner_);
-        return *this;
-    }
-    ~thread() {
-        if (inner_ != nullptr) {
-            detail::release(inner_);
-        }
-    }
+    thread(const thread&) noexcept = default;
+    thread(thread&&) noexcept = default;
+    thread& operator=(const thread&) noexcept = default;
+    thread& operator=(thread&&) noexcept = default;
+    ~thread() = default;
 
     /// The thread's unique id.
     thread_id id() const noexcept { return thread_id(inner_ != nullptr ? inner_->id : 0); }
@@ -117,12 +103,12 @@ public:
     friend std::ostream& operator<<(std::ostream& os, const thread& t);
 
 private:
-    explicit thread(detail::thread_inner* adopted) noexcept : inner_(adopted) {}
+    explicit thread(detail::thread_ref inner) noexcept : inner_(std::move(inner)) {}
     thread() noexcept = default;
     friend struct detail::thread_access;
     friend thread current();
 
-    detail::thread_inner* inner_ = nullptr;
+    detail::thread_ref inner_;
 };
 
 /// The calling thread's handle, on any thread: the main thread, threads made
@@ -139,7 +125,7 @@ inline thread current() {
         inner = detail::init_current();
     }
     detail::retain_current(inner);
-    return thread(inner);
+    return thread(detail::thread_ref(inner, false));
 }
 
 /// The calling thread's id, as current().id(), without touching a reference
@@ -163,9 +149,11 @@ std::vector<thread> threads();
 namespace detail {
 // Internal access to handles, for the spawn and registry layers.
 struct thread_access {
-    static thread adopt(thread_inner* inner) noexcept { return thread(inner); }
+    static thread adopt(thread_inner* inner) noexcept { return thread(thread_ref(inner, false)); }
+    static thread adopt(thread_ref inner) noexcept { return thread(std::move(inner)); }
     static thread empty() noexcept { return thread(); }
-    static thread_inner* inner(const thread& t) noexcept { return t.inner_; }
+    static thread_inner* inner(const thread& t) noexcept { return t.inner_.get(); }
+    static thread_ref take(thread&& t) noexcept { return std::move(t.inner_); }
 };
 } // namespace detail
 

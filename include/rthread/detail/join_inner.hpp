@@ -5,7 +5,9 @@
 #define RTHREAD_DETAIL_JOIN_INNER_HPP
 
 #include <rthread/detail/native_thread.hpp>
-#include <rthread/detail/packet.hpp>
+#include <rthread/detail/shared_slot.hpp>
+#include <rthread/detail/start_thread.hpp>
+#include <rthread/detail/thread_inner.hpp>
 
 #include <boost/system/result.hpp>
 
@@ -18,15 +20,15 @@ namespace rthread::detail {
 
 [[noreturn]] void throw_invalid_join();
 
-/// A started thread's handle, its native thread and its packet P (packet<T>
-/// or scoped_packet<T>). Move-only; empty once joined, moved from or
-/// default-constructed.
+/// A started thread's native thread and its packet P (packet<T> or
+/// scoped_packet<T>); the public handle keeps the rthread::thread beside it.
+/// Move-only; empty once joined, moved from or default-constructed.
 template <class P>
 class join_inner {
 public:
-    join_inner() noexcept : thread_(thread_access::empty()) {}
-    join_inner(rthread::thread t, native_thread native, slot_ptr<P> result_slot) noexcept
-        : thread_(std::move(t)), native_(std::move(native)), packet_(std::move(result_slot)) {}
+    join_inner() noexcept = default;
+    join_inner(native_thread native, slot_ptr<P> result_slot) noexcept
+        : native_(std::move(native)), packet_(std::move(result_slot)) {}
 
     /// Waits until the thread has ended; its packet is then the caller's
     /// alone. Throws std::system_error: invalid_argument when empty,
@@ -45,7 +47,6 @@ public:
         return std::move(packet_);
     }
 
-    const rthread::thread& thread() const noexcept { return thread_; }
     bool is_finished() const noexcept { return packet_ && packet_->sole_owner(); }
     bool joinable() const noexcept { return static_cast<bool>(packet_); }
     native_handle_type native_handle() const noexcept { return native_.native_handle(); }
@@ -57,9 +58,15 @@ private:
         }
     }
 
-    rthread::thread thread_;
     native_thread native_;
     slot_ptr<P> packet_;
+};
+
+/// What spawn_inner() makes: the thread's handle reference and its join.
+template <class P>
+struct spawned {
+    thread_ref thread;
+    join_inner<P> inner;
 };
 
 /// The owner of an unscoped thread (spawn_inner's Owner for builder::spawn).
@@ -72,14 +79,14 @@ struct unscoped {};
 /// errors; what a spawn hook's parent side throws passes through, the
 /// thread uncounted.
 template <class P, class Task, class Owner, class F, class... Args>
-boost::system::result<join_inner<P>> spawn_inner(const spawn_options& options, Owner& owner, F&& f,
-                                                 Args&&... args) {
+boost::system::result<spawned<P>> spawn_inner(const spawn_options& options, Owner& owner, F&& f,
+                                              Args&&... args) {
     constexpr bool scoped = !std::is_same_v<Owner, unscoped>;
     const auto no_memory = make_error_code(boost::system::errc::not_enough_memory);
     slot_ptr<P> slot;
     std::unique_ptr<thread_main> main;
     if constexpr (scoped) {
-        slot = slot_ptr<P>(new (std::nothrow) P(owner));
+        slot = adopt(new (std::nothrow) P(owner));
         if (!slot) {
             return no_memory;
         }
@@ -87,7 +94,7 @@ boost::system::result<join_inner<P>> spawn_inner(const spawn_options& options, O
                        Task(owner, slot.get(), std::forward<F>(f), std::forward<Args>(args)...));
     } else {
         (void)owner;
-        slot = slot_ptr<P>(new (std::nothrow) P());
+        slot = adopt(new (std::nothrow) P());
         if (!slot) {
             return no_memory;
         }
@@ -122,7 +129,8 @@ boost::system::result<join_inner<P>> spawn_inner(const spawn_options& options, O
         }
         return started.error();
     }
-    return join_inner<P>(std::move(started->thread), std::move(started->native), std::move(slot));
+    return spawned<P>{std::move(started->thread),
+                      join_inner<P>(std::move(started->native), std::move(slot))};
 }
 
 } // namespace rthread::detail

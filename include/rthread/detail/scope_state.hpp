@@ -19,6 +19,7 @@
 #include <rthread/detail/countdown.hpp>
 #include <rthread/detail/packet.hpp>
 #include <rthread/detail/spawn_hooks.hpp>
+#include <rthread/detail/task.hpp>
 
 #include <boost/assert/source_location.hpp>
 

@@ -4,12 +4,14 @@
 #ifndef RTHREAD_DETAIL_SPAWN_HOOKS_HPP
 #define RTHREAD_DETAIL_SPAWN_HOOKS_HPP
 
-#include <rthread/thread.hpp>
-
 #include <memory>
 #include <new>
 #include <type_traits>
 #include <utility>
+
+namespace rthread {
+class thread; // thread.hpp
+} // namespace rthread
 
 namespace rthread::detail {
 

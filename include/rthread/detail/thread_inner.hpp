@@ -7,6 +7,8 @@
 #ifndef RTHREAD_DETAIL_THREAD_INNER_HPP
 #define RTHREAD_DETAIL_THREAD_INNER_HPP
 
+#include <boost/smart_ptr/intrusive_ptr.hpp>
+
 #include <atomic>
 #include <cstdint>
 #include <optional>
@@ -59,6 +61,18 @@ inline void release(thread_inner* inner, std::size_t count = 1) noexcept {
         destroy_thread_inner(inner);
     }
 }
+
+// boost::intrusive_ptr's hooks (the library's one reference-count idiom,
+// detail/shared_slot.hpp), with the immortal record and the reserve above.
+inline void intrusive_ptr_add_ref(thread_inner* inner) noexcept {
+    retain(inner);
+}
+inline void intrusive_ptr_release(thread_inner* inner) noexcept {
+    release(inner);
+}
+
+/// An owning reference to a thread's record: what rthread::thread holds.
+using thread_ref = boost::intrusive_ptr<thread_inner>;
 
 // The calling thread's handle and id, cached for the fast paths of
 // current() and current_id(). Plain thread_locals with constant

@@ -8,7 +8,7 @@
 #include "registry.hpp"
 
 #include <rthread/detail/native_thread.hpp>
-#include <rthread/detail/packet.hpp>
+#include <rthread/detail/task.hpp>
 
 #include <boost/system/result.hpp>
 

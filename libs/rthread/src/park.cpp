@@ -160,7 +160,7 @@ namespace rthread {
 
 void thread::unpark() const noexcept {
     if (inner_ != nullptr) {
-        detail::record_of(inner_).parker.unpark();
+        detail::record_of(inner_.get()).parker.unpark();
     }
 }
 

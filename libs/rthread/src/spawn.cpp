@@ -148,7 +148,7 @@ start_thread(const spawn_options& options, std::unique_ptr<thread_main> main, sc
     if (!native) {
         return native.error();
     }
-    return started_thread{std::move(handle), std::move(*native)};
+    return started_thread{thread_access::take(std::move(handle)), std::move(*native)};
 }
 
 void throw_invalid_join() {

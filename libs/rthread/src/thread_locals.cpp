@@ -41,7 +41,7 @@
 
 #include "sys/sys.hpp"
 
-#include <rthread/detail/packet.hpp>
+#include <rthread/detail/task.hpp>
 
 #include <cstdlib>
 #include <vector>

@@ -5,8 +5,8 @@
 #ifndef RTHREAD_SRC_THREAD_START_HPP
 #define RTHREAD_SRC_THREAD_START_HPP
 
-#include <rthread/detail/packet.hpp>
 #include <rthread/detail/spawn_hooks.hpp>
+#include <rthread/detail/task.hpp>
 #include <rthread/thread.hpp>
 
 #include <boost/smart_ptr/intrusive_ptr.hpp>

@@ -16,7 +16,7 @@
 #include <cstdint>
 #include <string_view>
 
-#include <rthread/detail/packet.hpp>
+#include <rthread/detail/native_thread.hpp>
 
 namespace rthread::sys {
 
