@@ -108,7 +108,7 @@ boost::system::result<spawned<P>> spawn_inner(const spawn_options& options, Owne
         // Counted before it starts, so that the scope cannot end between
         // the start and the count; a spawning scoped thread is itself still
         // counted.
-        owner.enlist(*slot.get());
+        owner.list(*slot.get());
     }
     boost::system::result<started_thread> started = no_memory;
     try {

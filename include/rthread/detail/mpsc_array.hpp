@@ -213,7 +213,7 @@ private:
         // release: the move out is done before a sender reuses the slot.
         s.stamp.store(head + one_lap_, std::memory_order_release);
         // seq_cst: the receiver's half of the Dekker pair with a blocked
-        // sender's enlist() and is_full().
+        // sender's list() and is_full().
         head_.store(next_index(head), std::memory_order_seq_cst);
         senders.notify_one();
     }

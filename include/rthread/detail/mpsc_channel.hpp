@@ -155,11 +155,11 @@ public:
             channel_parker& me = channel_parker::of_this_thread();
             channel_waiter self;
             self.unparker = &me.waker;
-            senders_waiting_.enlist(self);
+            senders_waiting_.list(self);
             if (array_->is_full()) {
                 park_until(me.own, d);
             }
-            senders_waiting_.delist(self);
+            senders_waiting_.unlist(self);
             backoff.reset();
         }
     }

@@ -190,7 +190,7 @@ private:
 class sender_wakers {
 public:
     /// The sender, before its last look at the queue.
-    void enlist(channel_waiter& w) {
+    void list(channel_waiter& w) {
         std::lock_guard<std::mutex> lock(mutex_);
         list_.push_back(w);
         // seq_cst: the first half of the Dekker pair with notify_one().
@@ -198,7 +198,7 @@ public:
     }
     /// The sender, once it looked again or woke (whether or not a receive
     /// took it off the list).
-    void delist(channel_waiter& w) {
+    void unlist(channel_waiter& w) {
         std::lock_guard<std::mutex> lock(mutex_);
         if (w.is_linked()) {
             list_.erase(w);
@@ -211,7 +211,7 @@ public:
     /// mutex would only wake to wait for it; a copy of its unparker, as it
     /// may leave at once).
     void notify_one() noexcept {
-        // seq_cst: the second half of the Dekker pair with enlist().
+        // seq_cst: the second half of the Dekker pair with list().
         if (count_.load(std::memory_order_seq_cst) == 0) {
             return;
         }
@@ -221,7 +221,7 @@ public:
             if (!list_.empty()) {
                 wake.emplace(*list_.front().unparker);
                 list_.pop_front();
-                count_.fetch_sub(1, std::memory_order_relaxed); // as in delist()
+                count_.fetch_sub(1, std::memory_order_relaxed); // as in unlist()
             }
         }
         if (wake) {
@@ -234,7 +234,7 @@ public:
         while (!list_.empty()) {
             list_.front().unparker->unpark();
             list_.pop_front();
-            count_.fetch_sub(1, std::memory_order_relaxed); // as in delist()
+            count_.fetch_sub(1, std::memory_order_relaxed); // as in unlist()
         }
     }
 

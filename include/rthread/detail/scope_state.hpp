@@ -86,12 +86,12 @@ public:
 
     /// Before a scoped thread starts: gives m its spawn index, lists it and
     /// counts its thread as running.
-    void enlist(scope_member& m);
+    void list(scope_member& m);
     /// A counted thread has ended (its exit hook), or failed to start.
     void thread_ended() noexcept { running_.count_down(); }
     /// A slot is dying: unlists it and keeps panic, the payload of a panic
     /// nobody joined, for scope_panic.
-    void delist(scope_member& m, std::exception_ptr panic) noexcept;
+    void unlist(scope_member& m, std::exception_ptr panic) noexcept;
 
     /// The stop (scope_handle::request_stop): the first request sets the
     /// flag and runs the callbacks, in registration order, on the calling
@@ -156,7 +156,7 @@ public:
         if (!claimed() && this->value && this->value->has_error()) {
             panic = std::move(*this->value).error();
         }
-        scope_->delist(*this, std::move(panic));
+        scope_->unlist(*this, std::move(panic));
         scope_->release();
     }
 

@@ -14,6 +14,8 @@
 
 #include <rthread/thread.hpp>
 
+#include <boost/intrusive/list.hpp>
+
 #include <mutex>
 #include <new>
 #include <utility>
@@ -66,44 +68,28 @@ public:
 
     void list(thread_record* r) noexcept {
         std::lock_guard<std::mutex> lock(mutex_);
-        r->prev = nullptr;
-        r->next = head_;
-        if (head_ != nullptr) {
-            head_->prev = r;
-        }
-        head_ = r;
-        r->listed = true;
+        live_.push_front(*r);
     }
 
     void unlist(thread_record* r) noexcept {
         std::lock_guard<std::mutex> lock(mutex_);
-        unlist_locked(r);
+        if (r->is_linked()) {
+            live_.erase(live_.iterator_to(*r));
+        }
     }
 
     std::vector<thread> snapshot() {
         std::lock_guard<std::mutex> lock(mutex_);
         std::vector<thread> all;
-        for (thread_record* r = head_; r != nullptr; r = r->next) {
-            retain(r);
-            all.push_back(thread_access::adopt(r));
+        for (thread_record& r : live_) {
+            retain(&r);
+            all.push_back(thread_access::adopt(&r));
         }
         return all;
     }
 
 private:
     registry() = default;
-
-    void unlist_locked(thread_record* r) noexcept {
-        if (!r->listed) {
-            return;
-        }
-        (r->prev != nullptr ? r->prev->next : head_) = r->next;
-        if (r->next != nullptr) {
-            r->next->prev = r->prev;
-        }
-        r->prev = r->next = nullptr;
-        r->listed = false;
-    }
 
     // fork(): hold the list still across the fork; in the child only the
     // forking thread lives on, so only it stays listed. The other records
@@ -112,17 +98,9 @@ private:
     static void after_fork_in_parent() { get().mutex_.unlock(); }
     static void after_fork_in_child() {
         registry& self = get();
-        auto* survivor = static_cast<thread_record*>(current_thread);
-        for (thread_record* r = self.head_; r != nullptr;) {
-            thread_record* next = r->next;
-            r->prev = r->next = nullptr;
-            r->listed = false;
-            r = next;
-        }
-        self.head_ = nullptr;
-        if (survivor != nullptr) {
-            survivor->listed = true;
-            self.head_ = survivor;
+        self.live_.clear();
+        if (auto* survivor = static_cast<thread_record*>(current_thread)) {
+            self.live_.push_front(*survivor);
         }
         self.mutex_.unlock();
     }
@@ -130,7 +108,8 @@ private:
     std::atomic<std::uint64_t> next_id_{main_thread_id + 1};
     std::atomic<bool> main_claimed_{false};
     std::mutex mutex_;
-    thread_record* head_ = nullptr;
+    // Newest first; guarded by mutex_.
+    boost::intrusive::list<thread_record, boost::intrusive::constant_time_size<false>> live_;
 };
 
 bool make_current(thread_record* r) noexcept {

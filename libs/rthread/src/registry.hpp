@@ -6,6 +6,8 @@
 #include "thread_parking.hpp"
 #include <rthread/detail/thread_inner.hpp>
 
+#include <boost/intrusive/list_hook.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -15,17 +17,18 @@ namespace rthread::detail {
 class thread_end; // lifecycle.cpp
 
 /// The full object behind a thread handle.
-struct thread_record final : thread_inner {
+/// The hook of the registry's live list; safe mode: is_linked() says whether
+/// the record is listed, and a listed record cannot be destroyed unnoticed.
+using live_list_hook =
+    boost::intrusive::list_base_hook<boost::intrusive::link_mode<boost::intrusive::safe_link>>;
+
+struct thread_record final : thread_inner, live_list_hook {
     using thread_inner::thread_inner;
 
     detail::parker parker;
     // A spawned thread's end event, raised by its exit hook (lifecycle.cpp);
     // set on the thread before it is adopted; only the thread touches it.
     thread_end* end = nullptr;
-    // The live list (guarded by the registry's mutex).
-    thread_record* prev = nullptr;
-    thread_record* next = nullptr;
-    bool listed = false;
 };
 
 inline thread_record& record_of(thread_inner* inner) noexcept {

@@ -24,7 +24,7 @@ scope_panic::scope_panic(std::vector<std::exception_ptr> payloads,
 
 namespace detail {
 
-void scope_state::enlist(scope_member& m) {
+void scope_state::list(scope_member& m) {
     std::lock_guard<std::mutex> lock(mutex_);
     m.spawn_index_ = next_index_++;
     m.prev_ = tail_;
@@ -39,7 +39,7 @@ void scope_state::enlist(scope_member& m) {
     running_.count_up();
 }
 
-void scope_state::delist(scope_member& m, std::exception_ptr panic) noexcept {
+void scope_state::unlist(scope_member& m, std::exception_ptr panic) noexcept {
     std::lock_guard<std::mutex> lock(mutex_);
     if (m.listed_) {
         (m.prev_ != nullptr ? m.prev_->next_ : head_) = m.next_;
@@ -72,7 +72,7 @@ std::vector<std::exception_ptr> scope_state::settle(bool& lost) noexcept {
             // Every thread has ended and f has returned: a slot still listed
             // is held only by a handle that outlived f. Its result must
             // still die before scope returns; take a reference (unless its
-            // last owner is destroying it right now, which delists it) so
+            // last owner is destroying it right now, which unlists it) so
             // that it can be destroyed outside the lock.
             for (scope_member* m = head_; m != nullptr; m = m->next_) {
                 if (!m->claimed() && m->try_hold()) {
