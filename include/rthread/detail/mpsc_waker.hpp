@@ -66,8 +66,9 @@ inline void channel_cpu_relax() noexcept {
 
 /// How long a channel wait looks again before it parks: Rust's Backoff.
 /// On one CPU a few yields (channel_yields_pay()), which let the other side
-/// run a batch; on more, spins of 1, 2, ... 64 pauses between looks (about
-/// 8 us in all), while the other side works on another CPU. Either way the
+/// run a batch; on more, spins of 1, 2, ... 64 pauses between looks
+/// (doc/performance.md has what they cost), while the other side works on
+/// another CPU. Either way the
 /// common waits end without a wake-up, which would cost the other side an
 /// unpark and this one a trip through the parker.
 class channel_backoff {
@@ -155,10 +156,10 @@ struct channel_waiter {
 
 /// The blocked senders, oldest first: a doubly linked FIFO of nodes on
 /// their owners' stacks, guarded by the caller's mutex. Written here rather
-/// than taken from Boost.Intrusive, whose list header alone adds about 4,000
-/// preprocessed lines to every file that includes rthread.hpp
-/// (tools/checks/header_weight.sh); these five operations are all a channel
-/// needs.
+/// than taken from Boost.Intrusive, whose list header would take every file
+/// that includes rthread.hpp past the header budget (doc/performance.md,
+/// "Header cost"; tools/checks/header_weight.sh); these five operations are
+/// all a channel needs.
 class waiter_queue {
 public:
     bool empty() const noexcept { return head_ == nullptr; }

@@ -11,8 +11,8 @@
 // records; its one system call is the sched_getaffinity it makes to fill
 // the attribute's CPU set). The spawner asks it right after pthread_create
 // (thread_stack_bounds), while the new thread waits for a CPU; a new thread
-// that runs first asks for itself. Asked on the new thread, the call cost
-// about 8 us a spawn+join in context switches (tools/bench, pinned). The alternate signal stack is
+// that runs first asks for itself. Asked on the new thread, the call costs
+// spawn+join context switches of its own (doc/performance.md). The alternate signal stack is
 // carved from the bottom of the thread's own stack, just above the guard page, instead of being
 // mapped (Rust maps one, with its own guard page, per thread, and unmaps it at exit: about eight
 // system calls). That is safe because the kernel switches to the alternate stack only when the
