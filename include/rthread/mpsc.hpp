@@ -18,8 +18,10 @@
 #ifndef RTHREAD_MPSC_HPP
 #define RTHREAD_MPSC_HPP
 
+#include <rthread/available_parallelism.hpp>
 #include <rthread/detail/deadline.hpp>
 #include <rthread/detail/mpsc_channel.hpp>
+#include <rthread/sleep.hpp>
 
 #include <boost/assert/source_location.hpp>
 #include <boost/system/result.hpp>

@@ -15,25 +15,13 @@
 #define RTHREAD_PARKER_HPP
 
 #include <rthread/detail/deadline.hpp>
+#include <rthread/detail/parker_token.hpp>
 
 #include <boost/smart_ptr/intrusive_ptr.hpp>
 
 #include <chrono>
 
 namespace rthread {
-
-namespace detail {
-// The token: a reference count and the thread parker's state machine,
-// defined in libs/rthread/src/parker.cpp.
-struct parker_token;
-parker_token* make_parker_token(); // throws std::bad_alloc
-void intrusive_ptr_add_ref(parker_token* token) noexcept;
-void intrusive_ptr_release(parker_token* token) noexcept;
-void park_token(parker_token& token) noexcept;
-bool park_token_until(parker_token& token, deadline d) noexcept;
-bool park_token_now(parker_token& token) noexcept;
-void unpark_token(parker_token& token) noexcept;
-} // namespace detail
 
 /// Wakes one parker: crossbeam's Unparker. Copyable and cheap (a reference
 /// count); it keeps the token alive, so unparking after the parker is gone

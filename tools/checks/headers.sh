@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every public header compiles on its own, warning-free with
 # -Wall -Wextra -Wpedantic, in C++17 and C++20, with g++ and clang++
-# (doc/reference.md). One case a header, compiler and standard.
+# (doc/reference.md). One case a header, compiler and standard; and one
+# that no detail header includes a public one (the layers point down).
 set -u
 cd "$(dirname "$0")/../.."
 tmp=$(mktemp -d)
@@ -24,5 +25,14 @@ for header in include/rthread/*.hpp; do
         done
     done
 done
+# The layers point down: no detail header includes a public one.
+upward=$(grep -lE '^#include <rthread/[a-z_]+\.hpp>' include/rthread/detail/*.hpp || true)
+if [ -z "$upward" ]; then
+    echo "PASS: no header under include/rthread/detail includes a public header"
+    passed=$((passed + 1))
+else
+    echo "FAILED: detail headers that include a public header: $upward"
+    failed=$((failed + 1))
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

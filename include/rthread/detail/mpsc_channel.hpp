@@ -154,10 +154,10 @@ public:
             }
             channel_parker& me = channel_parker::of_this_thread();
             channel_waiter self;
-            self.unparker = &me.waker;
+            self.unparker = &me.own;
             senders_waiting_.list(self);
             if (array_->is_full()) {
-                park_until(me.own, d);
+                me.own.park_until(d);
             }
             senders_waiting_.unlist(self);
             backoff.reset();

@@ -18,7 +18,6 @@
 #define RTHREAD_DETAIL_MPSC_LIST_HPP
 
 #include <rthread/detail/mpsc_waker.hpp>
-#include <rthread/sleep.hpp>
 
 #include <atomic>
 #include <cstddef>

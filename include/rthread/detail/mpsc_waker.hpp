@@ -14,10 +14,10 @@
 #ifndef RTHREAD_DETAIL_MPSC_WAKER_HPP
 #define RTHREAD_DETAIL_MPSC_WAKER_HPP
 
-#include <rthread/available_parallelism.hpp>
 #include <rthread/detail/deadline.hpp>
-#include <rthread/parker.hpp>
-#include <rthread/sleep.hpp>
+#include <rthread/detail/parker_token.hpp>
+
+#include <boost/system/result.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -25,14 +25,20 @@
 #include <mutex>
 #include <optional>
 
+namespace rthread {
+// Declared by sleep.hpp and available_parallelism.hpp (mpsc.hpp includes
+// both), repeated here so that no detail header includes a public one.
+void yield_now() noexcept;
+[[nodiscard]] boost::system::result<std::size_t> available_parallelism() noexcept;
+} // namespace rthread
+
 namespace rthread::detail {
 
 /// The parker a sender blocks on in any channel, and its unparker. One a
 /// thread is enough: a thread waits on one channel at a time. Never the
 /// thread's own token.
 struct channel_parker {
-    rthread::parker own;
-    const rthread::unparker waker = own.unparker();
+    parker_handle own;
 
     static channel_parker& of_this_thread() {
         static thread_local channel_parker mine;
@@ -97,15 +103,6 @@ private:
     unsigned step_ = 0;
 };
 
-/// Parks p until d (never: without a timeout).
-inline void park_until(rthread::parker& p, deadline d) noexcept {
-    if (d.is_never()) {
-        p.park();
-    } else {
-        p.park_timeout(d.at - std::chrono::steady_clock::now().time_since_epoch());
-    }
-}
-
 /// The one receiver's wait: a parker of the channel's own (one receiver,
 /// one parker, alive as long as the channel, so a sender may unpark it
 /// after its send is visible) and a flag that says it may be parked.
@@ -122,7 +119,7 @@ public:
         // still sees it true makes one spurious wake-up.
         waiting_.store(false, std::memory_order_relaxed);
     }
-    void park(deadline d) noexcept { park_until(parker_, d); }
+    void park(deadline d) noexcept { parker_.park_until(d); }
 
     /// A sender (or the last sender's end), after its seq_cst change to
     /// the queue. Clears the flag, so that the sends until the receiver
@@ -134,19 +131,18 @@ public:
         if (waiting_.load(std::memory_order_seq_cst) &&
             // acquire: nothing to see; one sender of those racing here wakes it.
             waiting_.exchange(false, std::memory_order_acquire)) {
-            unparker_.unpark(); // happens-before the park() it ends
+            parker_.unpark(); // happens-before the park() it ends
         }
     }
 
 private:
     std::atomic<bool> waiting_{false};
-    rthread::parker parker_;
-    const rthread::unparker unparker_ = parker_.unparker();
+    parker_handle parker_;
 };
 
 /// One blocked sender: a node on its own stack, linked while it waits.
 struct channel_waiter {
-    const rthread::unparker* unparker = nullptr;
+    const parker_handle* unparker = nullptr;
     channel_waiter* prev = nullptr;
     channel_waiter* next = nullptr;
     bool linked = false;
@@ -216,7 +212,7 @@ public:
         if (count_.load(std::memory_order_seq_cst) == 0) {
             return;
         }
-        std::optional<rthread::unparker> wake;
+        std::optional<parker_handle> wake;
         {
             std::lock_guard<std::mutex> lock(mutex_);
             if (!list_.empty()) {

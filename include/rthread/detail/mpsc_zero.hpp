@@ -109,7 +109,7 @@ public:
             }
             receiver_waiting_ = true;
             lock.unlock();
-            park_until(receiver_parker_, d);
+            receiver_.park_until(d);
             lock.lock();
             receiver_waiting_ = false;
         }
@@ -119,8 +119,8 @@ public:
         ++popped_;
         // The sender waiting for pickup and one waiting for the slot, woken
         // after the unlock: copies of their unparkers.
-        std::optional<rthread::unparker> handover;
-        std::optional<rthread::unparker> next;
+        std::optional<parker_handle> handover;
+        std::optional<parker_handle> next;
         if (handover_ != nullptr) {
             handover.emplace(*handover_);
         }
@@ -175,7 +175,7 @@ private:
         channel_waiter self;
         while (!receiver_gone_ && full_) {
             channel_parker& me = channel_parker::of_this_thread();
-            self.unparker = &me.waker;
+            self.unparker = &me.own;
             waiters_.push_back(self);
             lock.unlock();
             me.own.park();
@@ -192,14 +192,14 @@ private:
     bool wait_for_pickup(std::unique_lock<std::mutex>& lock) {
         const std::uint64_t mine = pushed_ - 1;
         channel_parker& me = channel_parker::of_this_thread();
-        handover_ = &me.waker;
+        handover_ = &me.own;
         while (popped_ <= mine && !receiver_gone_) {
             lock.unlock();
             me.own.park();
             lock.lock();
         }
         // A sender let on by our pickup may already wait for its own.
-        if (handover_ == &me.waker) {
+        if (handover_ == &me.own) {
             handover_ = nullptr;
         }
         return popped_ > mine;
@@ -221,8 +221,7 @@ private:
     std::mutex mutex_;
     // The receiver waits on this one, alive as long as the channel, so a
     // sender may unpark it after unlocking.
-    rthread::parker receiver_parker_;
-    const rthread::unparker receiver_ = receiver_parker_.unparker();
+    parker_handle receiver_;
     // Guarded by mutex_.
     alignas(T) unsigned char bytes_[sizeof(T)];
     bool full_ = false;
@@ -230,9 +229,9 @@ private:
     std::uint64_t popped_ = 0; // values received so far
     bool senders_gone_ = false;
     bool receiver_gone_ = false;
-    bool receiver_waiting_ = false;               // the receiver is parked on receiver_parker_
-    const rthread::unparker* handover_ = nullptr; // the sender whose value is in the slot
-    waiter_queue waiters_;                        // senders waiting for the slot
+    bool receiver_waiting_ = false;           // the receiver is parked on receiver_
+    const parker_handle* handover_ = nullptr; // the sender whose value is in the slot
+    waiter_queue waiters_;                    // senders waiting for the slot
 };
 
 } // namespace rthread::detail
