@@ -20,6 +20,7 @@
 #include <rthread/detail/mpsc_list.hpp>
 #include <rthread/detail/mpsc_waker.hpp>
 #include <rthread/detail/mpsc_zero.hpp>
+#include <rthread/detail/shared_slot.hpp>
 
 #include <boost/system/result.hpp>
 
@@ -29,12 +30,16 @@
 
 namespace rthread::detail {
 
+/// The memory is a shared_slot (the library's one count): a reference for
+/// every sender handle and one for the receiver.
 template <class T>
-class channel_state {
+class channel_state final : public shared_slot {
 public:
     /// bound: std::nullopt for an unbounded channel, else the capacity
-    /// (0: rendezvous).
+    /// (0: rendezvous). Made with two references: the first sender's and
+    /// the receiver's.
     explicit channel_state(std::optional<std::size_t> bound) {
+        retain();
         // Read here, once a process, so that no wait ever allocates for it
         // (available_parallelism() may read files).
         (void)channel_yields_pay();
@@ -51,17 +56,6 @@ public:
 
     // ---- lifetime: one count for the memory, one for the senders ----------
 
-    void retain() noexcept {
-        // relaxed: a new reference is made from one that keeps us alive.
-        refs_.fetch_add(1, std::memory_order_relaxed);
-    }
-    void release() noexcept {
-        // acq_rel: every owner's use happens before the deletion (release),
-        // and the last owner sees all of them (acquire).
-        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
-            delete this; // values still queued are destroyed with the last end
-        }
-    }
     void retain_sender() noexcept {
         // relaxed: made from a live sender, so the count is not 0 here.
         senders_.fetch_add(1, std::memory_order_relaxed);
@@ -181,7 +175,7 @@ public:
     }
 
 private:
-    ~channel_state() = default;
+    ~channel_state() override = default; // values still queued die with the last end
 
     front_state front(list_queue<T>& q, T*& out) noexcept { return q.front(out); }
     front_state front(array_queue<T>& q, T*& out) noexcept {
@@ -220,7 +214,6 @@ private:
         return r;
     }
 
-    std::atomic<std::size_t> refs_{2};    // the first sender and the receiver
     std::atomic<std::size_t> senders_{1}; // live sender handles
     receiver_waker receiver_;             // list and array
     sender_wakers senders_waiting_;       // array
