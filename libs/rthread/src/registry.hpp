@@ -3,7 +3,7 @@
 #ifndef RTHREAD_SRC_REGISTRY_HPP
 #define RTHREAD_SRC_REGISTRY_HPP
 
-#include "sys/stack_overflow.hpp"
+#include "sys/stack_guard.hpp"
 
 #include "thread_parking.hpp"
 #include <rthread/detail/thread_inner.hpp>
