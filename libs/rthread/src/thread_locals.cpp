@@ -112,8 +112,8 @@ public:
 
 private:
     // begin(index) was called and neither complete(index) nor
-    // abandon(index) since.
-    bool initializing(std::size_t index) const noexcept {
+    // abandon(index) since. Only the asserts call it (none under NDEBUG).
+    [[maybe_unused]] bool initializing(std::size_t index) const noexcept {
         return initializing_ != 0 && state(index) == local_slot_state::initializing;
     }
 
