@@ -15,7 +15,7 @@
 #include "child_process.hpp"
 #include "platform.hpp"
 #include "stack_overflow.hpp"
-#include "sys/stack_overflow.hpp"
+#include "sys/stack_guard.hpp"
 #include "sys/sys.hpp"
 
 #include <rthread/rthread.hpp>

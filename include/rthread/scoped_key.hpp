@@ -16,6 +16,7 @@
 #ifndef RTHREAD_SCOPED_KEY_HPP
 #define RTHREAD_SCOPED_KEY_HPP
 
+#include <boost/assert.hpp>
 #include <boost/config.hpp>
 
 #include <functional>
@@ -87,14 +88,21 @@ public:
 
 private:
     // Makes `binding` the newest for the lifetime of set()'s frame; set()
-    // calls nest, so the newest binding is always the one to undo.
+    // calls nest, so the newest binding is always the one to undo (asserted:
+    // a set() frame left on another thread, or out of order, breaks it).
     struct pop_on_exit {
-        explicit pop_on_exit(const detail::scoped_binding& binding) noexcept {
+        explicit pop_on_exit(const detail::scoped_binding& binding) noexcept : binding_(binding) {
             detail::scoped_bindings = &binding;
         }
         pop_on_exit(const pop_on_exit&) = delete;
         pop_on_exit& operator=(const pop_on_exit&) = delete;
-        ~pop_on_exit() { detail::scoped_bindings = detail::scoped_bindings->outer; }
+        ~pop_on_exit() {
+            BOOST_ASSERT(detail::scoped_bindings == &binding_);
+            detail::scoped_bindings = binding_.outer;
+        }
+
+    private:
+        const detail::scoped_binding& binding_;
     };
 
     // This key's newest binding on the calling thread: few set() calls are

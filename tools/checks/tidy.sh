@@ -4,8 +4,11 @@
 # and every warning an error: one case a file, files in parallel.
 #
 # Sources: libs/rthread/src/*.cpp and this OS's backend under src/sys/ (on
-# Linux linux.cpp, posix.cpp, posix_stack_overflow.cpp), test/*.cpp,
-# tools/tour.cpp, tools/bench/*.cpp, doc/examples/*.cpp. Not tidied:
+# Linux linux.cpp, posix.cpp, posix_common.cpp, posix_stack_overflow.cpp),
+# test/*.cpp, tools/tour.cpp, tools/bench/*.cpp, doc/examples/*.cpp, and
+# the headers they include from the library, the public ones
+# (include/rthread/) and the private ones (libs/rthread/src/, sys/ included):
+# .clang-tidy's HeaderFilterRegex. Not tidied:
 # src/sys/windows*.cpp, which need the mingw-w64 (Windows) headers that a
 # Linux clang-tidy does not have; the Windows build (tools/windows/) compiles
 # them with warnings as errors.
@@ -35,7 +38,8 @@ if [ $# != 0 ]; then
     sources=("$@") # only these (paths from the tree's root)
 else
     sources=(libs/rthread/src/*.cpp libs/rthread/src/sys/posix.cpp
-        libs/rthread/src/sys/posix_stack_overflow.cpp test/*.cpp tools/tour.cpp tools/bench/*.cpp
+        libs/rthread/src/sys/posix_common.cpp libs/rthread/src/sys/posix_stack_overflow.cpp
+        test/*.cpp tools/tour.cpp tools/bench/*.cpp
         doc/examples/*.cpp)
     [ "$(uname -s)" != Linux ] || sources+=(libs/rthread/src/sys/linux.cpp)
 fi

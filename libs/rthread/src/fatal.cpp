@@ -1,7 +1,7 @@
 // detail::fatal (fatal.hpp): one write, then abort().
 #include "fatal.hpp"
 
-#include "sys/stack_overflow.hpp"
+#include "sys/stack_guard.hpp"
 
 #include <cstdlib>
 #include <iterator>

@@ -7,6 +7,8 @@
 #include <rthread/local_key.hpp>
 #include <rthread/panic.hpp>
 
+#include <boost/assert.hpp>
+
 #include <limits>
 
 namespace rthread::detail {
@@ -42,9 +44,13 @@ std::size_t index_of(std::atomic<std::size_t>& index) {
 
 void* local_key_get_or_make(std::atomic<std::size_t>& index, void** slot,
                             const local_value_maker& maker) {
+    BOOST_ASSERT(slot != nullptr && maker.make != nullptr && maker.destroy != nullptr);
     const std::size_t i = index_of(index);
     switch (thread_slot_state(i)) {
     case local_slot_state::valid:
+        // The table sets the slot before it marks the state valid, and
+        // clears it before it marks it destroyed.
+        BOOST_ASSERT(*slot != nullptr);
         return *slot;
     case local_slot_state::destroyed:
         return nullptr;

@@ -2,7 +2,7 @@
 #include "backtrace.hpp"
 #include "fatal.hpp"
 
-#include "sys/stack_overflow.hpp"
+#include "sys/stack_guard.hpp"
 #include "sys/sys.hpp"
 
 #include <rthread/panic.hpp>

@@ -11,7 +11,7 @@
 // one run from another static initializer that ran first.
 #include "stack_overflow.hpp"
 
-#include "sys/stack_overflow.hpp"
+#include "sys/stack_guard.hpp"
 #include "sys/sys.hpp"
 
 #include <rthread/detail/thread_inner.hpp>

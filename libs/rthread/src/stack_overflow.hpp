@@ -2,11 +2,11 @@
 //   thread '<name>' (<os thread id>) has overflowed its stack
 //   fatal runtime error: stack overflow, aborting
 // and aborts the process, as Rust does, instead of dying of a bare SIGSEGV.
-// Private to the library; the OS half is sys/stack_overflow.hpp.
+// Private to the library; the OS half is sys/stack_guard.hpp.
 #ifndef RTHREAD_SRC_STACK_OVERFLOW_HPP
 #define RTHREAD_SRC_STACK_OVERFLOW_HPP
 
-#include "sys/stack_overflow.hpp"
+#include "sys/stack_guard.hpp"
 
 #include <rthread/detail/native_thread.hpp>
 

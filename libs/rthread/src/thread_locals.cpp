@@ -43,6 +43,8 @@
 
 #include <rthread/detail/task.hpp>
 
+#include <boost/assert.hpp>
+
 #include <cstdlib>
 #include <vector>
 
@@ -61,6 +63,8 @@ public:
     }
 
     void begin(std::size_t index) {
+        // Index 0 is "unassigned": no key has it.
+        BOOST_ASSERT(index != 0);
         if (index >= states_.size()) {
             grow(index);
         }
@@ -72,11 +76,16 @@ public:
     }
 
     void abandon(std::size_t index) noexcept {
+        BOOST_ASSERT(initializing(index));
         states_[index] = local_slot_state::uninitialized;
         --initializing_;
     }
 
     void complete(std::size_t index, void** slot, void* value, void (*destroy)(void*)) noexcept {
+        BOOST_ASSERT(initializing(index));
+        // A null value would read as "destroyed" on the slot's fast path.
+        BOOST_ASSERT(slot != nullptr && value != nullptr && destroy != nullptr);
+        BOOST_ASSERT(live_.size() < live_.capacity());
         --initializing_;
         live_.push_back(record{index, slot, value, destroy}); // capacity reserved by begin()
         *slot = value;
@@ -102,6 +111,12 @@ public:
     }
 
 private:
+    // begin(index) was called and neither complete(index) nor
+    // abandon(index) since. Only the asserts call it (none under NDEBUG).
+    [[maybe_unused]] bool initializing(std::size_t index) const noexcept {
+        return initializing_ != 0 && state(index) == local_slot_state::initializing;
+    }
+
     struct record {
         std::size_t index;
         void** slot; // the key's native slot on this thread
@@ -188,15 +203,21 @@ local_slot_state thread_slot_state(std::size_t index) noexcept {
 }
 
 void begin_thread_slot(std::size_t index) {
+    // Only from uninitialized: the slow path panics on an initializing slot
+    // and returns a valid or destroyed one (a finished thread's included,
+    // which must not get a table again).
+    BOOST_ASSERT(thread_slot_state(index) == local_slot_state::uninitialized);
     current_table().begin(index);
 }
 
 void abandon_thread_slot(std::size_t index) noexcept {
+    BOOST_ASSERT(table != nullptr); // begin_thread_slot made it
     table->abandon(index);
 }
 
 void complete_thread_slot(std::size_t index, void** slot, void* value,
                           void (*destroy)(void*)) noexcept {
+    BOOST_ASSERT(table != nullptr); // begin_thread_slot made it
     table->complete(index, slot, value, destroy);
 }
 

@@ -1,11 +1,12 @@
-// The Linux side of the seam (sys.hpp): futex, gettid, thread names, stack
-// minimum, the thread-exit key, sleeping, affinity and cgroup quotas.
+// The Linux side of the seam (sys.hpp): futex, gettid, thread names,
+// sleeping, affinity and cgroup quotas. What it shares with the generic
+// POSIX backend (the stack minimum, the thread-exit key, CPU masks) is in
+// posix_common.cpp.
 #include "sys.hpp"
 
-#include "../fatal.hpp"
+#include "posix_common.hpp"
 
 #include <cerrno>
-#include <climits>
 #include <ctime>
 #include <fstream>
 #include <sstream>
@@ -45,25 +46,6 @@ void set_current_thread_name(const char* name) noexcept {
     // PR_SET_NAME is what pthread_setname_np does for the calling thread,
     // without formatting a /proc path.
     ::prctl(PR_SET_NAME, name, 0, 0, 0);
-}
-
-std::size_t min_thread_stack() noexcept {
-    const long from_sysconf = ::sysconf(_SC_THREAD_STACK_MIN);
-    return from_sysconf > 0 ? static_cast<std::size_t>(from_sysconf)
-                            : static_cast<std::size_t>(PTHREAD_STACK_MIN);
-}
-
-bool set_thread_exit_value(void (*exit_hook)(void*), void* value) noexcept {
-    // The key is made once and deliberately never deleted: threads may end
-    // after static destructors ran.
-    static const pthread_key_t key = [exit_hook] {
-        pthread_key_t k{};
-        if (::pthread_key_create(&k, exit_hook) != 0) {
-            detail::fatal("rthread could not create its thread-exit key");
-        }
-        return k;
-    }();
-    return ::pthread_setspecific(key, value) == 0;
 }
 
 bool futex_wait(std::atomic<std::int32_t>* word, std::int32_t expected,
@@ -254,17 +236,12 @@ std::optional<std::size_t> cgroup_cpu_quota(const std::string& root) noexcept {
 namespace {
 
 bool cpus_of_thread(pid_t tid, std::vector<std::size_t>& cpus) {
-    cpu_set_t set;
+    cpu_mask set;
     CPU_ZERO(&set);
     if (::sched_getaffinity(tid, sizeof(set), &set) != 0) {
         return false;
     }
-    cpus.clear();
-    for (std::size_t cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-        if (CPU_ISSET(cpu, &set)) {
-            cpus.push_back(cpu);
-        }
-    }
+    cpus_of_mask(set, cpus);
     return true;
 }
 
@@ -280,24 +257,8 @@ bool current_thread_cpus(std::vector<std::size_t>& cpus) {
 }
 
 bool set_current_thread_cpus(const std::vector<std::size_t>& cpus) noexcept {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    for (const std::size_t cpu : cpus) {
-        if (cpu >= CPU_SETSIZE) {
-            return false;
-        }
-        CPU_SET(cpu, &set);
-    }
-    return ::sched_setaffinity(0, sizeof(set), &set) == 0;
-}
-
-void ignore_cancellation() noexcept {
-    int previous = 0;
-    ::pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &previous);
-}
-
-void at_fork(void (*prepare)(), void (*parent)(), void (*child)()) noexcept {
-    ::pthread_atfork(prepare, parent, child);
+    cpu_mask set;
+    return mask_of_cpus(cpus, set) && ::sched_setaffinity(0, sizeof(set), &set) == 0;
 }
 
 namespace {

@@ -2,7 +2,7 @@
 // libc++ writes its own in __thread/support.h. What the rest of the library
 // asks of a native thread is these few functions; the stack bounds of a
 // thread are read from its handle by thread_stack_bounds()
-// (sys/stack_overflow.hpp), and the end of a thread for the OS by
+// (sys/stack_guard.hpp), and the end of a thread for the OS by
 // wait_thread_exit() (sys/sys.hpp).
 //
 // One backend serves every platform: Boost.Thread (sys/boost_thread.cpp),

@@ -1,11 +1,13 @@
 // The generic POSIX side of the seam (sys.hpp), for POSIX systems without
-// a backend of their own (macOS, the BSDs): pthread names, keys and
-// atfork, a condition-variable wait for the futex calls, nanosleep. The
-// build selects it off Linux and Windows; rthread-sys=posix (b2) or
-// RTHREAD_SYS_BACKEND=posix (CMake) forces it on Linux, where its tests run.
+// a backend of their own (macOS, the BSDs): pthread names, a
+// condition-variable wait for the futex calls, nanosleep. What it shares
+// with Linux's backend (the stack minimum, the thread-exit key, CPU masks)
+// is in posix_common.cpp. The build selects it off Linux and Windows;
+// rthread-sys=posix (b2) or RTHREAD_SYS_BACKEND=posix (CMake) forces it on
+// Linux, where its tests run.
 #include "sys.hpp"
 
-#include "../fatal.hpp"
+#include "posix_common.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -83,24 +85,6 @@ void set_current_thread_name(const char* name) noexcept {
 #else
     ::pthread_setname_np(::pthread_self(), name);
 #endif
-}
-
-std::size_t min_thread_stack() noexcept {
-    const long from_sysconf = ::sysconf(_SC_THREAD_STACK_MIN);
-    return from_sysconf > 0 ? static_cast<std::size_t>(from_sysconf)
-                            : static_cast<std::size_t>(PTHREAD_STACK_MIN);
-}
-
-bool set_thread_exit_value(void (*exit_hook)(void*), void* value) noexcept {
-    // Made once, never deleted: threads may end after static destructors.
-    static const pthread_key_t key = [exit_hook] {
-        pthread_key_t k{};
-        if (::pthread_key_create(&k, exit_hook) != 0) {
-            detail::fatal("rthread could not create its thread-exit key");
-        }
-        return k;
-    }();
-    return ::pthread_setspecific(key, value) == 0;
 }
 
 namespace {
@@ -204,26 +188,11 @@ std::optional<std::size_t> cgroup_cpu_quota(const std::string&) noexcept {
     return std::nullopt; // cgroups are Linux's
 }
 
-void at_fork(void (*prepare)(), void (*parent)(), void (*child)()) noexcept {
-    ::pthread_atfork(prepare, parent, child);
-}
-
-void ignore_cancellation() noexcept {
-    int previous = 0;
-    ::pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &previous);
-}
-
 // Affinity where the system has per-thread masks (glibc and FreeBSD's
 // pthread_{get,set}affinity_np); elsewhere (macOS) there is none to read or
 // set, and builder::affinity / current_affinity say errc::not_supported.
 #if defined(__linux__) || defined(__FreeBSD__)
 namespace {
-
-#if defined(__FreeBSD__)
-using cpu_mask = cpuset_t;
-#else
-using cpu_mask = cpu_set_t;
-#endif
 
 bool cpus_of(pthread_t thread, std::vector<std::size_t>& cpus) {
     cpu_mask set;
@@ -231,12 +200,7 @@ bool cpus_of(pthread_t thread, std::vector<std::size_t>& cpus) {
     if (::pthread_getaffinity_np(thread, sizeof(set), &set) != 0) {
         return false;
     }
-    cpus.clear();
-    for (std::size_t cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
-        if (CPU_ISSET(cpu, &set)) {
-            cpus.push_back(cpu);
-        }
-    }
+    cpus_of_mask(set, cpus);
     return true;
 }
 
@@ -254,14 +218,8 @@ bool current_thread_cpus(std::vector<std::size_t>& cpus) {
 
 bool set_current_thread_cpus(const std::vector<std::size_t>& cpus) noexcept {
     cpu_mask set;
-    CPU_ZERO(&set);
-    for (const std::size_t cpu : cpus) {
-        if (cpu >= CPU_SETSIZE) {
-            return false;
-        }
-        CPU_SET(cpu, &set);
-    }
-    return ::pthread_setaffinity_np(::pthread_self(), sizeof(set), &set) == 0;
+    return mask_of_cpus(cpus, set) &&
+           ::pthread_setaffinity_np(::pthread_self(), sizeof(set), &set) == 0;
 }
 #else
 bool process_cpus(std::vector<std::size_t>&) {

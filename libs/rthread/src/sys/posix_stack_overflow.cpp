@@ -1,4 +1,4 @@
-// The POSIX side of the stack-overflow report (stack_overflow.hpp), for
+// The POSIX side of the stack-overflow report (the seam in sys/stack_guard.hpp), for
 // Linux and the generic POSIX backend alike: guard pages, alternate signal
 // stacks, a SIGSEGV/SIGBUS handler. What differs is how a thread's stack is
 // found: pthread_getattr_np (glibc, musl), pthread_attr_get_np (FreeBSD),
@@ -31,7 +31,7 @@
 // thread to a stack of its own (a fiber) while its original stack is within
 // the carved region of its end; a signal on the fiber would then overwrite
 // those frames. See doc/reliability.md.
-#include "stack_overflow.hpp"
+#include "stack_guard.hpp"
 
 #include "sys.hpp"
 

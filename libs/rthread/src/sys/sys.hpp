@@ -3,7 +3,8 @@
 // Everything above this header is portable C++ and Boost; below it, one
 // backend a platform, as Rust's sys/thread/{unix,windows}.rs: sys/linux.cpp
 // (Linux), sys/windows.cpp (Windows), sys/posix.cpp (any other POSIX system;
-// the build can force it on Linux, where its tests run).
+// the build can force it on Linux, where its tests run). The two POSIX
+// backends define what they share once, in sys/posix_common.cpp.
 #ifndef RTHREAD_SRC_SYS_SYS_HPP
 #define RTHREAD_SRC_SYS_SYS_HPP
 

@@ -5,7 +5,7 @@
 #include "sys.hpp"
 
 #include "../fatal.hpp"
-#include "stack_overflow.hpp"
+#include "stack_guard.hpp"
 
 #include <atomic>
 #include <chrono>

@@ -1,4 +1,4 @@
-// The Windows side of the stack-overflow report (stack_overflow.hpp).
+// The Windows side of the stack-overflow report (the seam in sys/stack_guard.hpp).
 //
 // Windows raises EXCEPTION_STACK_OVERFLOW on the overflowing thread when
 // its stack reaches the guard page, and then runs exception handlers on
@@ -9,7 +9,7 @@
 // sys/pal/windows/stack_overflow.rs does for its threads. A vectored handler, first in the
 // chain, reports the overflow of a watched thread; on any other thread, and
 // for any other exception, it hands on (EXCEPTION_CONTINUE_SEARCH).
-#include "stack_overflow.hpp"
+#include "stack_guard.hpp"
 
 #include "sys.hpp"
 

@@ -9,8 +9,8 @@
 // a stack overflow (it hit the calling thread's guard page) and where the
 // handler runs (an alternate signal stack, since the thread's own stack is
 // exhausted). Rust's counterpart is sys/pal/unix/stack_overflow.rs.
-#ifndef RTHREAD_SRC_SYS_STACK_OVERFLOW_HPP
-#define RTHREAD_SRC_SYS_STACK_OVERFLOW_HPP
+#ifndef RTHREAD_SRC_SYS_STACK_GUARD_HPP
+#define RTHREAD_SRC_SYS_STACK_GUARD_HPP
 
 #include <cstddef>
 #include <cstdint>
