@@ -1,6 +1,6 @@
 // The native thread a join_handle owns, kept opaque so that no OS or
 // Boost.Thread header reaches the face: the seam's thread
-// (libs/rthread/src/sys/native_thread.hpp) and the thread's end event, which
+// (libs/rthread/src/sys/thread_backend.hpp) and the thread's end event, which
 // its join waits on first (libs/rthread/src/lifecycle.cpp).
 #ifndef RTHREAD_DETAIL_NATIVE_THREAD_HPP
 #define RTHREAD_DETAIL_NATIVE_THREAD_HPP
@@ -10,7 +10,7 @@
 #include <utility>
 
 namespace rthread::sys {
-class thread; // the backend's thread (sys/native_thread.hpp)
+class thread; // the backend's thread (sys/thread_backend.hpp)
 } // namespace rthread::sys
 
 namespace rthread::detail {

@@ -35,7 +35,7 @@ struct spawn_options {
     bool no_hooks = false;
 };
 
-/// Makes a native thread through the seam (sys/native_thread.hpp) that runs
+/// Makes a native thread through the seam (sys/thread_backend.hpp) that runs
 /// main: registers its handle, applies the name (rejecting an interior NUL with
 /// errc::invalid_argument), the stack size (rounded up to the page size,
 /// raised to the platform minimum; one that cannot be had is an error) and

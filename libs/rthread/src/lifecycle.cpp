@@ -2,7 +2,7 @@
 // library/std/src/thread/lifecycle.rs in C++:
 //
 //   builder::spawn / spawn_scoped (spawn.cpp: options, record, hooks)
-//     -> launch_thread: the seam's create_thread (sys/native_thread.hpp)
+//     -> launch_thread: the seam's create_thread (sys/thread_backend.hpp)
 //     -> thread_entry -> run_thread, on the new thread: affinity, adopt the
 //        record, stack watch, OS name
 //     -> thread_main::run: the user's function; its value or panic goes to
@@ -32,7 +32,7 @@
 #include "thread_locals.hpp"
 #include "thread_start.hpp"
 
-#include "sys/native_thread.hpp"
+#include "sys/thread_backend.hpp"
 #include "sys/sys.hpp"
 
 #include <rthread/detail/countdown.hpp>

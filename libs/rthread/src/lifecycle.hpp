@@ -21,7 +21,7 @@ namespace rthread::detail {
 
 class scope_state;
 
-/// Starts a native thread (the seam, sys/native_thread.hpp) of stack_size
+/// Starts a native thread (the seam, sys/thread_backend.hpp) of stack_size
 /// bytes (already usable: rounded, raised to the minimum) that runs main as
 /// record's thread; record's first reference goes to the thread. When scope
 /// is set, the thread's end counts it down (the caller counted it up).

@@ -1,6 +1,6 @@
-// The native-thread backend (sys/native_thread.hpp) on Boost.Thread, for
+// The native-thread backend (sys/thread_backend.hpp) on Boost.Thread, for
 // every platform.
-#include "native_thread.hpp"
+#include "thread_backend.hpp"
 
 #include <boost/thread/thread.hpp>
 

@@ -8,8 +8,8 @@
 // One backend serves every platform: Boost.Thread (sys/boost_thread.cpp),
 // the portable way threads are made. It is the only file of the library
 // that includes a Boost.Thread thread header.
-#ifndef RTHREAD_SRC_SYS_NATIVE_THREAD_HPP
-#define RTHREAD_SRC_SYS_NATIVE_THREAD_HPP
+#ifndef RTHREAD_SRC_SYS_THREAD_BACKEND_HPP
+#define RTHREAD_SRC_SYS_THREAD_BACKEND_HPP
 
 #include <rthread/detail/native_thread.hpp>
 
