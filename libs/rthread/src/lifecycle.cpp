@@ -32,8 +32,8 @@
 #include "thread_locals.hpp"
 #include "thread_start.hpp"
 
-#include "sys/thread_backend.hpp"
 #include "sys/sys.hpp"
+#include "sys/thread_backend.hpp"
 
 #include <rthread/detail/countdown.hpp>
 #include <rthread/detail/scope_state.hpp>
