@@ -13,6 +13,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <cstdlib>
+
 /// fork, POSIX signals, pthreads, rlimits.
 #if defined(_WIN32)
 #define RTHREAD_TEST_POSIX 0
@@ -38,6 +40,24 @@
 #else
 #define RTHREAD_TEST_EXIT_DESTROYS_THREAD_LOCALS_FIRST 1
 #endif
+
+namespace test_support {
+
+/// The count of a stress loop: n, or n / RTHREAD_TEST_STRESS_DIVISOR when
+/// the environment sets it (tools/windows/wine_run.sh sets 10). Under Wine
+/// every thread start and every wait on a kernel object (Boost.Thread's
+/// condition variable on Windows, the portable parker's) is a round trip
+/// to the Wine server, so the counts that take a second on Linux take
+/// minutes there. Only loops whose meaning does not hang on the count take
+/// it (a lost wake-up or a leak shows in a tenth of the rounds as well);
+/// never a count the case names or checks against a bound.
+inline int stress_count(int n) {
+    const char* divisor = std::getenv("RTHREAD_TEST_STRESS_DIVISOR");
+    const int d = divisor != nullptr ? std::atoi(divisor) : 1;
+    return d > 1 && n / d > 0 ? n / d : n;
+}
+
+} // namespace test_support
 
 #define RTHREAD_TEST_ONLY_IF(condition, why)                                                       \
     *boost::unit_test::enable_if<(condition) != 0>() *                                             \
