@@ -5,16 +5,15 @@
 #
 # Variants (each its own build directory under bin/matrix/):
 #   gcc-debug, gcc-asan-ubsan, gcc-tsan, clang-debug (the Linux backend),
-#   and gcc-cxx20-posix (C++20, with the generic POSIX backend forced:
-#   rthread-sys=posix). The two dimensions of that last one are
+#   gcc-cxx20-posix (C++20, with the generic POSIX backend forced:
+#   rthread-sys=posix), and windows-wine (cross-built with mingw-w64, run as
+#   .exe's under Wine: tools/windows/b2.sh, which builds its toolchain when
+#   the cache is empty; stress loops at a tenth of their rounds there,
+#   test/platform.hpp). The two dimensions of gcc-cxx20-posix are
 #   independent (C++20 is a matter of compiling our headers, the backend one
 #   of running), so one build covers both and the whole run stays within
 #   CI's hour on two cores; gcc-cxx20 and gcc-posix-backend alone can be
-#   asked for. So can windows-wine (cross-built with mingw-w64, run as
-#   .exe's under Wine: tools/windows/b2.sh, which builds its toolchain when
-#   the cache is empty), not in the default list while some cases fail
-#   there: mpsc_test's blocking bounded-channel cases outlast the time limit
-#   under Wine (README.md, Platforms).
+#   asked for.
 # A case a platform compiles out (test/platform.hpp) is reported by
 # Boost.Test as skipped; each suite's line shows that count, never hidden.
 # A suite whose binary failed to build, crashed, or exited non-zero while its
@@ -36,7 +35,7 @@ declare -A props=(
     [gcc-cxx20-posix]="toolset=gcc variant=debug cxxstd=20 rthread-sys=posix"
     [windows-wine]="variant=debug"
 )
-variants=${RTHREAD_VARIANTS:-"gcc-debug gcc-asan-ubsan gcc-tsan clang-debug gcc-cxx20-posix"}
+variants=${RTHREAD_VARIANTS:-"gcc-debug gcc-asan-ubsan gcc-tsan clang-debug gcc-cxx20-posix windows-wine"}
 # The b2 of a variant: Windows' builds its toolchain first and runs Wine.
 b2_for() {
     if [ "$1" = windows-wine ]; then
