@@ -47,14 +47,15 @@ namespace test_support {
 /// the environment sets it (tools/windows/wine_run.sh sets 10). Under Wine
 /// every thread start and every wait on a kernel object (Boost.Thread's
 /// condition variable on Windows, the portable parker's) is a round trip
-/// to the Wine server, so the counts that take a second on Linux take
-/// minutes there. Only loops whose meaning does not hang on the count take
-/// it (a lost wake-up or a leak shows in a tenth of the rounds as well);
-/// never a count the case names or checks against a bound.
+/// to the Wine server, so a count that takes a fraction of a second on
+/// Linux takes tens of seconds there. Only loops whose meaning does not
+/// hang on the count take it (a lost wake-up or a leak shows in a tenth of
+/// the rounds as well); never a count the case names or checks against a
+/// bound.
 inline int stress_count(int n) {
     const char* divisor = std::getenv("RTHREAD_TEST_STRESS_DIVISOR");
-    const int d = divisor != nullptr ? std::atoi(divisor) : 1;
-    return d > 1 && n / d > 0 ? n / d : n;
+    const long d = divisor != nullptr ? std::strtol(divisor, nullptr, 10) : 1;
+    return d > 1 && n / d > 0 ? static_cast<int>(n / d) : n;
 }
 
 } // namespace test_support
