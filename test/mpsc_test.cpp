@@ -7,6 +7,7 @@
 #include "test_main.hpp"
 
 #include "counting_new.hpp"
+#include "platform.hpp"
 
 #include <rthread/rthread.hpp>
 
@@ -222,7 +223,8 @@ BOOST_AUTO_TEST_CASE(a_sender_dropped_on_another_thread_ends_a_blocked_recv) {
 }
 
 BOOST_AUTO_TEST_CASE(oneshot_multi_thread_send_close_stress) {
-    for (int i = 0; i < 200; ++i) {
+    const int rounds = test_support::stress_count(200);
+    for (int i = 0; i < rounds; ++i) {
         auto tx_rx = mpsc::channel<int>();
         auto& tx = tx_rx.first;
         auto& rx = tx_rx.second;
@@ -893,7 +895,7 @@ BOOST_AUTO_TEST_CASE(stress_8_producers_on_a_bound_of_1) {
     auto tx_rx = mpsc::sync_channel<std::uint64_t>(1);
     auto& tx = tx_rx.first;
     auto& rx = tx_rx.second;
-    stress_8_producers(std::move(tx), std::move(rx), 5000);
+    stress_8_producers(std::move(tx), std::move(rx), test_support::stress_count(5000));
 }
 
 // ---- the queues' internals: block boundaries, ring laps, holes ------------------

@@ -7,6 +7,7 @@
 #define BOOST_TEST_MODULE park
 #include "test_main.hpp"
 
+#include "platform.hpp"
 #include "thread_parking.hpp"
 #include <rthread/rthread.hpp>
 
@@ -68,7 +69,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(backend_ping_pong_loses_no_wake_up, P, parkers) {
     // Each side parks until the other's unpark; a lost wake-up would hang.
     P ping;
     P pong;
-    constexpr int rounds = 20000;
+    const int rounds = test_support::stress_count(20000);
     std::atomic<int> turn{0};
     std::thread other([&] {
         for (int i = 0; i < rounds; ++i) {

@@ -13,6 +13,8 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <cstdlib>
+
 /// fork, POSIX signals, pthreads, rlimits.
 #if defined(_WIN32)
 #define RTHREAD_TEST_POSIX 0
@@ -38,6 +40,27 @@
 #else
 #define RTHREAD_TEST_EXIT_DESTROYS_THREAD_LOCALS_FIRST 1
 #endif
+
+namespace test_support {
+
+/// The count of a stress loop: n, or n / RTHREAD_TEST_STRESS_DIVISOR when
+/// the environment sets it (tools/windows/wine_run.sh sets 10). Under Wine
+/// every thread start and every wait on a kernel object (Boost.Thread's
+/// condition variable on Windows, the portable parker's) is a round trip
+/// to the Wine server, so a count that takes a fraction of a second on
+/// Linux takes tens of seconds there. Only loops whose meaning does not
+/// hang on the count take it (a lost wake-up or a leak shows in a tenth of
+/// the rounds as well); never a count the case names or checks against a
+/// bound.
+inline int stress_count(int n) {
+    // Read before any thread of the case starts.
+    const char* divisor =
+        std::getenv("RTHREAD_TEST_STRESS_DIVISOR"); // NOLINT(concurrency-mt-unsafe)
+    const long d = divisor != nullptr ? std::strtol(divisor, nullptr, 10) : 1;
+    return d > 1 && n / d > 0 ? static_cast<int>(n / d) : n;
+}
+
+} // namespace test_support
 
 #define RTHREAD_TEST_ONLY_IF(condition, why)                                                       \
     *boost::unit_test::enable_if<(condition) != 0>() *                                             \

@@ -272,7 +272,8 @@ BOOST_AUTO_TEST_CASE(threads_lists_live_threads_only) {
 
 BOOST_AUTO_TEST_CASE(threads_does_not_grow_over_many_short_lived_threads) {
     const std::size_t baseline = rthread::threads().size();
-    for (int i = 0; i < 2000; ++i) {
+    const int cycles = test_support::stress_count(2000);
+    for (int i = 0; i < cycles; ++i) {
         rthread::spawn([] {}).join().value();
         std::thread([] { (void)rthread::current(); }).join();
     }

@@ -17,9 +17,12 @@
 // while the word still reads `parked` (futex_wait compares atomically; the
 // condvar backend compares under its mutex).
 //
-// futex_parker is used on Linux; condvar_parker (Boost.Thread mutex and
-// condition variable) elsewhere. Defining RTHREAD_PORTABLE_PARKER selects
-// the portable one on Linux too; the tests exercise both directly.
+// futex_parker is used on Linux (futex) and Windows (WaitOnAddress, the
+// seam's futex_wait there); condvar_parker (Boost.Thread mutex and
+// condition variable) elsewhere: Boost's Windows condition variable
+// allocates a wait entry per wait, which the channels' no-allocation
+// promise cannot have. Defining RTHREAD_PORTABLE_PARKER selects the portable
+// one there too; the tests exercise both directly.
 // Private to the library (its tests include it too): never installed.
 #ifndef RTHREAD_THREAD_PARKING_HPP
 #define RTHREAD_THREAD_PARKING_HPP
@@ -61,7 +64,7 @@ private:
     boost::condition_variable condvar_;
 };
 
-#if defined(__linux__) && !defined(RTHREAD_PORTABLE_PARKER)
+#if (defined(__linux__) || defined(_WIN32)) && !defined(RTHREAD_PORTABLE_PARKER)
 using parker = futex_parker;
 #else
 using parker = condvar_parker;
