@@ -830,17 +830,31 @@ namespace tls_order_test {
 enum tls_state : int { fresh, in_destructor, released, destructor_finished };
 std::atomic<int> state{fresh};
 
-struct slow_destructor {
-    ~slow_destructor() {
-        // relaxed: the values only steer the handshake; scope()'s own
-        // synchronisation is what the test checks (as Rust's
-        // join_orders_after_tls_destructors does).
-        state.store(in_destructor, std::memory_order_relaxed);
-        while (state.load(std::memory_order_relaxed) != released) {
+// The destructor's side of the handshake on word. relaxed: the values only
+// steer the handshake; scope()'s own synchronisation is what the test checks
+// (as Rust's join_orders_after_tls_destructors does).
+void hold_until_released(std::atomic<int>& word) {
+    word.store(in_destructor, std::memory_order_relaxed);
+    while (word.load(std::memory_order_relaxed) != released) {
+        rthread::yield_now();
+    }
+    word.store(destructor_finished, std::memory_order_relaxed);
+}
+
+// The helper's side: releases the destructor once it runs and the scope's
+// caller (OS id caller) sleeps.
+rthread::join_handle<void> release_when_asleep(std::atomic<int>& word, std::uint64_t caller) {
+    return rthread::spawn([&word, caller] {
+        while (word.load(std::memory_order_relaxed) != in_destructor) {
             rthread::yield_now();
         }
-        state.store(destructor_finished, std::memory_order_relaxed);
-    }
+        wait_until_asleep(caller);
+        word.store(released, std::memory_order_relaxed);
+    });
+}
+
+struct slow_destructor {
+    ~slow_destructor() { hold_until_released(state); }
 };
 
 RTHREAD_THREAD_LOCAL(slow_destructor, SLOW, slow_destructor{});
@@ -869,15 +883,8 @@ BOOST_AUTO_TEST_CASE(a_sleeping_scope_end_waits_for_a_thread_local_destructor_st
     // As above, with the scope's end asleep (see wait_until_asleep) before
     // the destructor is let go.
     using namespace tls_order_test;
-    const std::uint64_t caller = rthread::sys::current_os_id();
     state.store(fresh, std::memory_order_relaxed);
-    auto releaser = rthread::spawn([caller] {
-        while (state.load(std::memory_order_relaxed) != in_destructor) {
-            rthread::yield_now();
-        }
-        wait_until_asleep(caller);
-        state.store(released, std::memory_order_relaxed);
-    });
+    auto releaser = release_when_asleep(state, rthread::sys::current_os_id());
     rthread::scope(
         [](rthread::scope_handle& s) { s.spawn([] { SLOW.with([](slow_destructor&) {}); }); });
     BOOST_TEST(state.load(std::memory_order_relaxed) == destructor_finished);
@@ -914,15 +921,7 @@ std::atomic<int> state{tls_order_test::fresh};
 
 struct slow_cxx_destructor {
     int touched = 0;
-    ~slow_cxx_destructor() {
-        using namespace tls_order_test;
-        // relaxed: as in tls_order_test.
-        state.store(in_destructor, std::memory_order_relaxed);
-        while (state.load(std::memory_order_relaxed) != released) {
-            rthread::yield_now();
-        }
-        state.store(destructor_finished, std::memory_order_relaxed);
-    }
+    ~slow_cxx_destructor() { tls_order_test::hold_until_released(state); }
 };
 
 thread_local slow_cxx_destructor slow_cxx;
@@ -932,15 +931,8 @@ thread_local slow_cxx_destructor slow_cxx;
 BOOST_AUTO_TEST_CASE(scope_waits_for_cxx_thread_local_destructors_and_the_threads_left_threads) {
     using namespace tls_order_test;
     using cxx_tls_order_test::state;
-    const std::uint64_t caller = rthread::sys::current_os_id();
     state.store(fresh, std::memory_order_relaxed);
-    auto releaser = rthread::spawn([caller] {
-        while (state.load(std::memory_order_relaxed) != in_destructor) {
-            rthread::yield_now();
-        }
-        wait_until_asleep(caller);
-        state.store(released, std::memory_order_relaxed);
-    });
+    auto releaser = release_when_asleep(state, rthread::sys::current_os_id());
     rthread::thread_id scoped{rthread::current_id()};
     rthread::scope([&scoped](rthread::scope_handle& s) {
         scoped = s.spawn([] { cxx_tls_order_test::slow_cxx.touched = 1; }).thread().id();
