@@ -1,5 +1,7 @@
 // What the benchmark binaries share: a raw futex (the floor every parking
-// mechanism is measured against) and the naming rule the run script reads.
+// mechanism is measured against; on Windows WaitOnAddress and
+// WakeByAddressSingle, the same one wait and one wake a side) and the naming
+// rule the run script reads.
 //
 // Names are "<operation>/<implementation>": the run script (table.py) puts
 // every implementation of one operation on one row group, rthread's first,
@@ -10,22 +12,37 @@
 #include <atomic>
 #include <cstdint>
 
+#ifdef _WIN32
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+#else
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#endif
 
 namespace bench {
 
 // The benchmarks are not part of the library: they call the OS directly so
 // that the floor is exactly one futex system call a side.
 inline void futex_wait(std::atomic<std::int32_t>* word, std::int32_t expected) noexcept {
+#ifdef _WIN32
+    ::WaitOnAddress(word, &expected, sizeof expected, INFINITE);
+#else
     ::syscall(SYS_futex, reinterpret_cast<std::int32_t*>(word), FUTEX_WAIT_PRIVATE, expected,
               nullptr, nullptr, 0);
+#endif
 }
 
 inline void futex_wake(std::atomic<std::int32_t>* word) noexcept {
+#ifdef _WIN32
+    ::WakeByAddressSingle(word);
+#else
     ::syscall(SYS_futex, reinterpret_cast<std::int32_t*>(word), FUTEX_WAKE_PRIVATE, 1, nullptr,
               nullptr, 0);
+#endif
 }
 
 /// Makes the compiler produce `value` in a register. benchmark::DoNotOptimize

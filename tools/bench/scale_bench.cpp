@@ -32,10 +32,27 @@
 #include <time.h>
 #include <vector>
 
+#ifdef _WIN32
+// After windows.h (bench_support.hpp), which it needs.
+#include <psapi.h>
+#endif
+
 namespace {
 
 constexpr std::size_t stack_bytes = std::size_t{64} * 1024;
 
+#ifdef _WIN32
+// On Windows the working set: VmRSS is the current one, VmHWM its peak.
+long status_kib(const char* key) {
+    PROCESS_MEMORY_COUNTERS counters{};
+    counters.cb = sizeof counters;
+    if (::GetProcessMemoryInfo(::GetCurrentProcess(), &counters, sizeof counters) == 0) {
+        return -1;
+    }
+    const bool peak = std::strcmp(key, "VmHWM") == 0;
+    return static_cast<long>((peak ? counters.PeakWorkingSetSize : counters.WorkingSetSize) / 1024);
+}
+#else
 // A line "<key>: <n> kB" of /proc/self/status.
 long status_kib(const char* key) {
     std::ifstream in("/proc/self/status");
@@ -48,6 +65,7 @@ long status_kib(const char* key) {
     }
     return -1;
 }
+#endif
 
 double process_cpu_ms() {
     timespec ts{};

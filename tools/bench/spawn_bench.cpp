@@ -27,7 +27,7 @@ void empty_function() {}
 
 void spawn_join_rthread_spawn(benchmark::State& state) {
     for (auto _ : state) {
-        (void)rthread::spawn(empty_function).join();
+        (void)rthread::spawn(empty_function).join().value();
     }
 }
 BENCHMARK(spawn_join_rthread_spawn)->Name("spawn_join/rthread_spawn")->MeasureProcessCPUTime();
@@ -61,7 +61,7 @@ void spawn_join_rthread_from_a_thread(benchmark::State& state) {
             rthread::add_spawn_hook([](const rthread::thread&) { return [] {}; });
         }
         for (auto _ : state) {
-            rthread::spawn(empty_function).join();
+            rthread::spawn(empty_function).join().value();
         }
     });
     runner.value().join().value();

@@ -4,13 +4,14 @@
 #   bash tools/sources/fetch.sh boost   # the full Boost 1.81 source tree (with boost/ made by `b2 headers`)
 #   bash tools/sources/fetch.sh fmt     # fmt 9.1's sources
 #   bash tools/sources/fetch.sh gcc     # gcc-12's libbacktrace with what its configure needs
+#   bash tools/sources/fetch.sh benchmark  # Google Benchmark 1.7.1's sources
 #
 # Downloads and trees are kept under $RTHREAD_CACHE (default
 # /var/cache/rthread), so later runs on the same machine reuse them; an
 # empty cache works (the deb-src entry is added when missing). Everything
 # but the path goes to stderr.
 set -euo pipefail
-what=${1:?usage: fetch.sh boost|fmt|gcc}
+what=${1:?usage: fetch.sh boost|fmt|gcc|benchmark}
 cache=${RTHREAD_CACHE:-/var/cache/rthread}
 as_root=()
 if [ "$(id -u)" != 0 ]; then as_root=(sudo); fi
@@ -19,7 +20,8 @@ case $what in
 boost) package=boost1.81 tarball='boost1.81_1.81.0.orig.tar.xz' tree=boost_1_81_0 ;;
 fmt) package=fmtlib tarball='fmtlib_9.1.0+ds1.orig.tar.gz' tree=fmt-9.1.0 ;;
 gcc) package=gcc-12 tarball='gcc-12_12.2.0.orig.tar.gz' tree=gcc-12-12.2.0 ;;
-*) echo "fetch.sh: unknown source '$what' (boost, fmt or gcc)" >&2; exit 2 ;;
+benchmark) package=benchmark tarball='benchmark_1.7.1.orig.tar.gz' tree=benchmark-1.7.1 ;;
+*) echo "fetch.sh: unknown source '$what' (boost, fmt, gcc or benchmark)" >&2; exit 2 ;;
 esac
 
 mkdir -p "$cache/src"

@@ -21,9 +21,10 @@ using gcc : mingw : x86_64-w64-mingw32-g++-posix
       <rc>x86_64-w64-mingw32-windres
       <compileflags>-isystem$RTHREAD_MINGW_BOOST/include
       <compileflags>-isystem$RTHREAD_MINGW_FMT/include
+      <compileflags>-isystem$RTHREAD_MINGW_BENCHMARK/include
       <compileflags>"-include $here/static_boost_test.hpp"
       <linkflags>-L$RTHREAD_MINGW_BOOST/lib <linkflags>-L$RTHREAD_MINGW_BACKTRACE/lib
-      <linkflags>-L$RTHREAD_MINGW_FMT/lib
+      <linkflags>-L$RTHREAD_MINGW_FMT/lib <linkflags>-L$RTHREAD_MINGW_BENCHMARK/lib
     ;
 JAM
 status=0

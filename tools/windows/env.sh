@@ -7,6 +7,7 @@ rthread_mingw_gcc=$(x86_64-w64-mingw32-g++-posix -dumpfullversion)
 export RTHREAD_MINGW_BOOST=$RTHREAD_MINGW/boost-1.81.0-mingw$rthread_mingw_gcc
 export RTHREAD_MINGW_BACKTRACE=$RTHREAD_MINGW/libbacktrace-gcc12.2.0-boost1.81.0-mingw$rthread_mingw_gcc
 export RTHREAD_MINGW_FMT=$RTHREAD_MINGW/fmt-9.1.0-mingw$rthread_mingw_gcc
+export RTHREAD_MINGW_BENCHMARK=$RTHREAD_MINGW/benchmark-1.7.1-mingw$rthread_mingw_gcc
 export WINEPREFIX=$RTHREAD_MINGW/wine-prefix
 export WINEDEBUG=-all
 # winedbg off: a crash ends the program with its code instead of a debugger

@@ -5,6 +5,7 @@
 # tools/windows/env.sh with RTHREAD_MINGW set to it gives the paths.
 #
 #   bash tools/windows/toolchain.sh            # install, build what is missing
+#   bash tools/windows/toolchain.sh benchmark  # ... and Google Benchmark too
 #
 # Debian's packages g++-mingw-w64-x86-64-posix (the posix thread model:
 # the win32 one has no std::thread), mingw-w64-x86-64-dev and wine64; then,
@@ -16,7 +17,11 @@
 #                       with Boost.Stacktrace's libbacktrace backend built by
 #                       hand (b2's configure checks cannot run a
 #                       cross-compiled .exe);
-#   fmt-9.1.0-*         with CMake and a mingw toolchain file.
+#   fmt-9.1.0-*         with CMake and a mingw toolchain file;
+#   benchmark-1.7.1-*   Google Benchmark (Debian's `benchmark` source
+#                       package), with CMake, only when asked for: the
+#                       benchmarks need it (tools/bench/windows.sh), the
+#                       tests do not.
 # Everything but the last line goes to stderr.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -135,9 +140,31 @@ build_fmt() {
     done_building "$fmt_dir"
 }
 
+# --- Google Benchmark (when asked for) -----------------------------------
+benchmark_dir=$mingw/benchmark-1.7.1-mingw$gcc_version
+build_benchmark() {
+    local src work
+    src=$(bash "$root/tools/sources/fetch.sh" benchmark)
+    work=$benchmark_dir.build
+    rm -rf "$benchmark_dir" "$work"
+    mkdir -p "$work"
+    log "benchmark: cmake with a mingw toolchain"
+    (cmake -S "$src" -B "$work" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$here/mingw.cmake" \
+        -DCMAKE_BUILD_TYPE=Release -DBENCHMARK_ENABLE_TESTING=OFF \
+        -DBENCHMARK_ENABLE_GTEST_TESTS=OFF -DBENCHMARK_ENABLE_WERROR=OFF \
+        -DBENCHMARK_ENABLE_INSTALL=ON -DCMAKE_INSTALL_PREFIX="$benchmark_dir" >"$work.log" 2>&1 &&
+        cmake --build "$work" -j"$jobs" >>"$work.log" 2>&1 &&
+        cmake --install "$work" >>"$work.log" 2>&1) || { tail -n 30 "$work.log" >&2; return 1; }
+    rm -rf "$work" "$work.log"
+    done_building "$benchmark_dir"
+}
+
 built "$boost_dir" || build_boost
 built "$backtrace_dir" || build_backtrace
 built "$fmt_dir" || build_fmt
+if [ "${1:-}" = benchmark ]; then
+    built "$benchmark_dir" || build_benchmark
+fi
 
 # --- Wine -----------------------------------------------------------------
 # A prefix of our own, made once (wineboot --init, some seconds).

@@ -10,6 +10,7 @@
 //!
 //!   bench [--min-time S] [--reps N]   every timed case, one JSON object a line
 //!                                     (the channels' are in mpsc.rs)
+//!     ... --only mpsc                 the channels' cases only
 //!   bench scale N                     N parked threads with 64 KiB stacks
 //!   bench heap                        heap bytes a spawned thread allocates
 //!
@@ -326,14 +327,20 @@ fn main() {
         return;
     }
     let mut options = Options { min_time: 0.05, reps: 5 };
+    let mut only: Option<String> = None;
     let mut i = 0;
     while i < args.len() {
         match args[i].as_str() {
             "--min-time" => options.min_time = args[i + 1].parse().expect("--min-time S"),
             "--reps" => options.reps = args[i + 1].parse().expect("--reps N"),
+            "--only" => only = Some(args[i + 1].clone()),
             other => panic!("unknown argument {other}"),
         }
         i += 2;
     }
-    timed(&options);
+    match only.as_deref() {
+        None => timed(&options),
+        Some("mpsc") => mpsc::timed(&options),
+        Some(other) => panic!("--only takes mpsc, not {other}"),
+    }
 }
