@@ -30,6 +30,8 @@ wine=()
 if [ "$target" = windows ]; then
     out=bin/bench-results-windows
     builds=bin/windows-bench
+    # b2's --build-dir puts the project's id first.
+    bench_root=$builds/rthread/bin/tools/bench
     exe=.exe
     build=(bash tools/windows/b2.sh --build-dir="$builds")
     RTHREAD_MINGW=$(bash tools/windows/toolchain.sh benchmark | tail -n 1)
@@ -40,7 +42,7 @@ if [ "$target" = windows ]; then
     wine=(timeout --kill-after=10 1800 /usr/lib/wine/wine64)
 else
     out=bin/bench-results
-    builds=bin
+    bench_root=bin/tools/bench
     build=(b2 toolset=gcc)
 fi
 mkdir -p "$out"
@@ -51,7 +53,7 @@ if ! "${build[@]}" -j"$(nproc)" variant=release tools/bench >"$out/build.log" 2>
     tail -n 40 "$out/build.log" >&2
     exit 1
 fi
-bench_dir=$(dirname "$(find "$builds/tools/bench" -path '*/gcc-*/release/*' -type f \
+bench_dir=$(dirname "$(find "$bench_root" -path '*/gcc-*/release/*' -type f \
     -name "spawn_bench$exe" -printf '%T@ %p\n' | sort -n | tail -n 1 | cut -d' ' -f2)")
 
 rust_bench=""
