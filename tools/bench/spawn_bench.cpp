@@ -27,7 +27,7 @@ void empty_function() {}
 
 void spawn_join_rthread_spawn(benchmark::State& state) {
     for (auto _ : state) {
-        (void)rthread::spawn(empty_function).join().value();
+        (void)rthread::spawn(empty_function).join();
     }
 }
 BENCHMARK(spawn_join_rthread_spawn)->Name("spawn_join/rthread_spawn")->MeasureProcessCPUTime();

@@ -20,8 +20,8 @@
 #   fmt-9.1.0-*         with CMake and a mingw toolchain file;
 #   benchmark-1.7.1-*   Google Benchmark (Debian's `benchmark` source
 #                       package), with CMake, only when asked for: the
-#                       benchmarks need it (tools/bench/windows.sh), the
-#                       tests do not.
+#                       benchmarks need it (RTHREAD_BENCH_TARGET=windows
+#                       tools/bench/run.sh), the tests do not.
 # Everything but the last line goes to stderr.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
