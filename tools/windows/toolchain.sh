@@ -122,41 +122,31 @@ build_backtrace() {
     done_building "$backtrace_dir"
 }
 
-# --- fmt ------------------------------------------------------------------
-fmt_dir=$mingw/fmt-9.1.0-mingw$gcc_version
-build_fmt() {
-    local src work
-    src=$(bash "$root/tools/sources/fetch.sh" fmt)
-    work=$fmt_dir.build
-    rm -rf "$fmt_dir" "$work"
+# --- CMake packages: fmt, and Google Benchmark (when asked for) ----------
+# Fetches source package $1 and builds and installs it into $2 with CMake,
+# the mingw toolchain file and the options after them.
+cmake_package() {
+    local name=$1 dir=$2 src work
+    shift 2
+    src=$(bash "$root/tools/sources/fetch.sh" "$name")
+    work=$dir.build
+    rm -rf "$dir" "$work"
     mkdir -p "$work"
-    log "fmt: cmake with a mingw toolchain"
+    log "$name: cmake with a mingw toolchain"
     (cmake -S "$src" -B "$work" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$here/mingw.cmake" \
-        -DCMAKE_BUILD_TYPE=Release -DFMT_DOC=OFF -DFMT_TEST=OFF \
-        -DCMAKE_INSTALL_PREFIX="$fmt_dir" >"$work.log" 2>&1 &&
+        -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX="$dir" "$@" >"$work.log" 2>&1 &&
         cmake --build "$work" -j"$jobs" >>"$work.log" 2>&1 &&
         cmake --install "$work" >>"$work.log" 2>&1) || { tail -n 30 "$work.log" >&2; return 1; }
     rm -rf "$work" "$work.log"
-    done_building "$fmt_dir"
+    done_building "$dir"
 }
-
-# --- Google Benchmark (when asked for) -----------------------------------
+fmt_dir=$mingw/fmt-9.1.0-mingw$gcc_version
+build_fmt() { cmake_package fmt "$fmt_dir" -DFMT_DOC=OFF -DFMT_TEST=OFF; }
 benchmark_dir=$mingw/benchmark-1.7.1-mingw$gcc_version
 build_benchmark() {
-    local src work
-    src=$(bash "$root/tools/sources/fetch.sh" benchmark)
-    work=$benchmark_dir.build
-    rm -rf "$benchmark_dir" "$work"
-    mkdir -p "$work"
-    log "benchmark: cmake with a mingw toolchain"
-    (cmake -S "$src" -B "$work" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$here/mingw.cmake" \
-        -DCMAKE_BUILD_TYPE=Release -DBENCHMARK_ENABLE_TESTING=OFF \
+    cmake_package benchmark "$benchmark_dir" -DBENCHMARK_ENABLE_TESTING=OFF \
         -DBENCHMARK_ENABLE_GTEST_TESTS=OFF -DBENCHMARK_ENABLE_WERROR=OFF \
-        -DBENCHMARK_ENABLE_INSTALL=ON -DCMAKE_INSTALL_PREFIX="$benchmark_dir" >"$work.log" 2>&1 &&
-        cmake --build "$work" -j"$jobs" >>"$work.log" 2>&1 &&
-        cmake --install "$work" >>"$work.log" 2>&1) || { tail -n 30 "$work.log" >&2; return 1; }
-    rm -rf "$work" "$work.log"
-    done_building "$benchmark_dir"
+        -DBENCHMARK_ENABLE_INSTALL=ON
 }
 
 built "$boost_dir" || build_boost
