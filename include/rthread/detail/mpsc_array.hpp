@@ -7,10 +7,12 @@
 // free for the sender whose tail equals its stamp, holds a value when its
 // stamp is head + 1, and is handed back to the next lap by the receiver
 // (stamp = head + one_lap). A sender reserves with one CAS on the tail.
+// The mark bit is free in a stamp: there it marks a hole (below).
 //
 // Differences from Rust's, for C++ (as in mpsc_list.hpp): a move that
 // throws gives its slot back when no later send reserved one, else leaves
-// a hole the receiver skips (it takes room until the receiver passes it);
+// a hole the receiver skips (stamp = tail + 1 with the mark bit: it takes
+// room until the receiver passes it);
 // the head is the receiver's own (a store, not a CAS). No allocation after
 // construction.
 // This header is private: mpsc.hpp includes it.
@@ -36,7 +38,6 @@ class array_queue {
 public:
     struct slot {
         std::atomic<std::size_t> stamp{0};
-        bool hole = false; // written before the stamp's release store
         alignas(T) unsigned char bytes[sizeof(T)];
         T* value() noexcept { return std::launder(reinterpret_cast<T*>(bytes)); }
     };
@@ -76,9 +77,9 @@ public:
                     write(s, tail, v, rx);
                     return push_state::sent;
                 }
-            } else if (stamp + one_lap_ == tail + 1) {
-                // The slot holds the value of the lap before: full, unless
-                // the receiver is just taking it.
+            } else if ((stamp & ~mark_bit_) + one_lap_ == tail + 1) {
+                // The slot holds the value (or hole) of the lap before:
+                // full, unless the receiver is just taking it.
                 // seq_cst: after the stamp's look (acquire), and in the
                 // order of the receiver's seq_cst head store (a fence would
                 // do, but TSan does not model fences). A head a moment old
@@ -106,6 +107,14 @@ public:
         return (tail & mark_bit_) == 0 && head + one_lap_ == tail;
     }
 
+    /// The receiver's first look, without waiting: the front value if one
+    /// is there (not a hole), else nullptr (and front() says why).
+    T* ready_front() noexcept {
+        const std::size_t head = head_.load(std::memory_order_relaxed); // our own
+        slot& s = slots_[head & (mark_bit_ - 1)];
+        // acquire: as in front().
+        return s.stamp.load(std::memory_order_acquire) == head + 1 ? s.value() : nullptr;
+    }
     /// The receiver: the front value (in *out), or why there is none.
     /// Holes are skipped (and their room handed to a waiting sender).
     front_state front(T*& out, sender_wakers& senders) noexcept {
@@ -113,16 +122,15 @@ public:
         for (;;) {
             const std::size_t head = head_.load(std::memory_order_relaxed); // our own
             slot& s = slots_[head & (mark_bit_ - 1)];
-            // acquire: the value (and the hole flag) written before the stamp.
+            // acquire: the value written before the stamp.
             const std::size_t stamp = s.stamp.load(std::memory_order_acquire);
             if (stamp == head + 1) {
-                if (s.hole) {
-                    s.hole = false;
-                    release_front(head, s, senders);
-                    continue;
-                }
                 out = s.value();
                 return front_state::ready;
+            }
+            if (stamp == ((head + 1) | mark_bit_)) { // a hole
+                release_front(head, s, senders);
+                continue;
             }
             // seq_cst: the receiver's half of the Dekker pair (receiver_waker).
             const std::size_t tail = tail_.load(std::memory_order_seq_cst);
@@ -158,11 +166,12 @@ public:
             }
             slot& s = slots_[head & (mark_bit_ - 1)];
             // acquire: as in front().
-            if (s.stamp.load(std::memory_order_acquire) != head + 1) {
+            const std::size_t stamp = s.stamp.load(std::memory_order_acquire);
+            if ((stamp & ~mark_bit_) != head + 1) {
                 wait();
                 continue;
             }
-            if (!std::exchange(s.hole, false)) {
+            if (stamp == head + 1) { // not a hole
                 s.value()->~T();
             }
             // relaxed: nobody reserves slots any more.
@@ -197,10 +206,9 @@ private:
                                               std::memory_order_relaxed)) {
                 throw;
             }
-            s.hole = true;
             // release: as below; the receiver is woken to move past the
             // hole and hand its room on.
-            s.stamp.store(tail + 1, std::memory_order_release);
+            s.stamp.store((tail + 1) | mark_bit_, std::memory_order_release);
             rx.notify();
             throw;
         }

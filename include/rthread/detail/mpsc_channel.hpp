@@ -186,7 +186,26 @@ private:
 
     template <class R, class Queue, class Fail>
     R receive(Queue& q, deadline d, Fail fail) {
-        T* v = nullptr;
+        // One look first, inlined where recv() is called: the common case
+        // (a value waiting) builds its result in registers and returns.
+        T* v = q.ready_front();
+        if (BOOST_UNLIKELY(v == nullptr)) {
+            const front_state s = wait_front(q, v, d);
+            if (s != front_state::ready) {
+                return fail(s == front_state::empty ? recv_failure::empty
+                                                    : recv_failure::disconnected);
+            }
+        }
+        R r(boost::system::in_place_value, std::move(*v)); // throws: the value stays
+        pop(q);
+        return r;
+    }
+
+    /// receive() when its first look found no value: holes are skipped,
+    /// and the wait until d backs off, then parks. Out of line, so that
+    /// the first look stays small enough to inline.
+    template <class Queue>
+    BOOST_NOINLINE front_state wait_front(Queue& q, T*& v, deadline d) noexcept {
         channel_backoff backoff; // before parking: no send then costs a wake-up
         for (;;) {
             front_state s = front(q, v);
@@ -204,14 +223,8 @@ private:
                 }
                 receiver_.cancel();
             }
-            if (s == front_state::ready) {
-                break;
-            }
-            return fail(s == front_state::empty ? recv_failure::empty : recv_failure::disconnected);
+            return s;
         }
-        R r(boost::system::in_place_value, std::move(*v)); // throws: the value stays
-        pop(q);
-        return r;
     }
 
     std::atomic<std::size_t> senders_{1}; // live sender handles

@@ -105,6 +105,13 @@ public:
     }
 
     /// The receiver: the front value (in *out), or why there is none.
+    /// The receiver's first look, without waiting: the front value if one
+    /// is written there, else nullptr (and front() says why).
+    T* ready_front() noexcept {
+        slot& s = head_block_->slots[offset_of(head_)];
+        // acquire: as in front().
+        return s.state.load(std::memory_order_acquire) == written ? s.value() : nullptr;
+    }
     front_state front(T*& out) noexcept {
         snooze wait;
         for (;;) {

@@ -209,20 +209,8 @@ public:
     /// may leave at once).
     void notify_one() noexcept {
         // seq_cst: the second half of the Dekker pair with list().
-        if (count_.load(std::memory_order_seq_cst) == 0) {
-            return;
-        }
-        std::optional<parker_handle> wake;
-        {
-            std::lock_guard<std::mutex> lock(mutex_);
-            if (!list_.empty()) {
-                wake.emplace(*list_.front().unparker);
-                list_.pop_front();
-                count_.fetch_sub(1, std::memory_order_relaxed); // as in unlist()
-            }
-        }
-        if (wake) {
-            wake->unpark();
+        if (count_.load(std::memory_order_seq_cst) != 0) {
+            wake_oldest();
         }
     }
     /// On disconnection: every sender looks again.
@@ -236,6 +224,23 @@ public:
     }
 
 private:
+    // Out of line: every receive of a bounded channel inlines the look
+    // above, and only a receive that frees room for a waiter comes here.
+    BOOST_NOINLINE void wake_oldest() noexcept {
+        std::optional<parker_handle> wake;
+        {
+            std::lock_guard<std::mutex> lock(mutex_);
+            if (!list_.empty()) {
+                wake.emplace(*list_.front().unparker);
+                list_.pop_front();
+                count_.fetch_sub(1, std::memory_order_relaxed); // as in unlist()
+            }
+        }
+        if (wake) {
+            wake->unpark();
+        }
+    }
+
     std::atomic<std::size_t> count_{0}; // senders on the list
     std::mutex mutex_;
     waiter_queue list_;

@@ -94,8 +94,10 @@ public:
     /// Waits until d (d.at == 0: never waits) for a value. Returns
     /// R(in_place_value, value), or fail(why). A move that throws leaves
     /// the value in the slot.
+    // Out of line (as send()): a hand-over always takes the mutex, and the
+    // queued flavours' receive, which shares the caller, stays small.
     template <class R, class Fail>
-    R recv(deadline d, Fail fail) {
+    BOOST_NOINLINE R recv(deadline d, Fail fail) {
         std::unique_lock<std::mutex> lock(mutex_);
         for (;;) {
             if (full_) {
