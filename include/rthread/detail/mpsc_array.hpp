@@ -77,6 +77,7 @@ public:
                     write(s, tail, v, rx);
                     return push_state::sent;
                 }
+                wait.contended();
             } else if ((stamp & ~mark_bit_) + one_lap_ == tail + 1) {
                 // The slot holds the value (or hole) of the lap before:
                 // full, unless the receiver is just taking it.
@@ -119,6 +120,7 @@ public:
     /// Holes are skipped (and their room handed to a waiting sender).
     front_state front(T*& out, sender_wakers& senders) noexcept {
         snooze wait;
+        bool reserved = false; // the front slot is a sender's: its value is coming
         for (;;) {
             const std::size_t head = head_.load(std::memory_order_relaxed); // our own
             slot& s = slots_[head & (mark_bit_ - 1)];
@@ -130,12 +132,20 @@ public:
             }
             if (stamp == ((head + 1) | mark_bit_)) { // a hole
                 release_front(head, s, senders);
+                reserved = false;
                 continue;
             }
-            // seq_cst: the receiver's half of the Dekker pair (receiver_waker).
-            const std::size_t tail = tail_.load(std::memory_order_seq_cst);
-            if ((tail & ~mark_bit_) == head) {
-                return (tail & mark_bit_) != 0 ? front_state::disconnected : front_state::empty;
+            // Once the tail is known to be past the slot, only the slot is
+            // looked at again: each look at the tail would take its cache
+            // line from the senders reserving there.
+            if (!reserved) {
+                // seq_cst: the receiver's half of the Dekker pair (receiver_waker).
+                const std::size_t tail = tail_.load(std::memory_order_seq_cst);
+                if ((tail & ~mark_bit_) == head) {
+                    return (tail & mark_bit_) != 0 ? front_state::disconnected
+                                                   : front_state::empty;
+                }
+                reserved = true;
             }
             wait(); // reserved, being written
         }
@@ -230,12 +240,13 @@ private:
     const std::size_t mark_bit_;
     const std::size_t one_lap_;
     const std::unique_ptr<slot[]> slots_;
-    // Apart from what comes before (as in mpsc_list.hpp).
-    [[maybe_unused]] char pad_before_[64] = {};
+    // Apart from each other and from what comes before and after (as in
+    // mpsc_list.hpp).
+    [[maybe_unused]] char pad_before_[channel_pad] = {};
     std::atomic<std::size_t> head_{0}; // written by the receiver only
-    // Apart from the head (no alignas: see mpsc_list.hpp).
-    [[maybe_unused]] char pad_[64] = {};
+    [[maybe_unused]] char pad_[channel_pad] = {};
     std::atomic<std::size_t> tail_{0};
+    [[maybe_unused]] char pad_after_[channel_pad] = {};
 };
 
 } // namespace rthread::detail

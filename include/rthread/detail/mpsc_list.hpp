@@ -40,9 +40,25 @@ public:
             rthread::yield_now();
         }
     }
+    /// After a lost reservation race (a failed CAS on the tail): 1, 2, ...
+    /// 64 pauses, as crossbeam's Backoff::spin, so that senders on other
+    /// CPUs do not take the tail's cache line from each other on every
+    /// try. On one CPU the winner is not running: try again at once.
+    void contended() noexcept {
+        if (channel_yields_pay()) {
+            return;
+        }
+        for (unsigned i = 0; i < (1U << spins_); ++i) {
+            channel_cpu_relax();
+        }
+        if (spins_ < 6) {
+            ++spins_;
+        }
+    }
 
 private:
     unsigned tries_ = 0;
+    unsigned spins_ = 0;
 };
 
 template <class T>
@@ -100,6 +116,7 @@ public:
                 write(b->slots[offset], v, rx);
                 return true;
             }
+            wait.contended();
             b = tail_block_.load(std::memory_order_acquire);
         }
     }
@@ -114,6 +131,7 @@ public:
     }
     front_state front(T*& out) noexcept {
         snooze wait;
+        bool reserved = false; // as in array_queue::front()
         for (;;) {
             slot& s = head_block_->slots[offset_of(head_)];
             // acquire: the value written before the mark.
@@ -121,15 +139,20 @@ public:
             if ((state & written) != 0) {
                 if ((state & hole) != 0) {
                     advance();
+                    reserved = false;
                     continue;
                 }
                 out = s.value();
                 return front_state::ready;
             }
-            // seq_cst: the receiver's half of the Dekker pair (receiver_waker).
-            const std::size_t tail = tail_index_.load(std::memory_order_seq_cst);
-            if ((tail >> shift) == (head_ >> shift)) {
-                return (tail & mark_bit) != 0 ? front_state::disconnected : front_state::empty;
+            if (!reserved) {
+                // seq_cst: the receiver's half of the Dekker pair (receiver_waker).
+                const std::size_t tail = tail_index_.load(std::memory_order_seq_cst);
+                if ((tail >> shift) == (head_ >> shift)) {
+                    return (tail & mark_bit) != 0 ? front_state::disconnected
+                                                  : front_state::empty;
+                }
+                reserved = true;
             }
             wait(); // reserved, being written
         }
@@ -220,17 +243,20 @@ private:
         }
     }
 
-    // Apart from what comes before in the channel (the receiver's waiting
-    // flag, which senders read on every send).
-    [[maybe_unused]] char pad_before_[64] = {};
+    // Apart (channel_pad) from what comes before in the channel (the
+    // receiver's waiting flag, which senders read on every send).
+    [[maybe_unused]] char pad_before_[channel_pad] = {};
     // The receiver's: the next index to read and its block.
     std::size_t head_ = 0;
     block* head_block_;
     // Apart from the head, so that senders and the receiver do not share
-    // a cache line (no alignas: that would need the aligned operator new).
-    [[maybe_unused]] char pad_[64] = {};
+    // a cache line.
+    [[maybe_unused]] char pad_[channel_pad] = {};
     std::atomic<std::size_t> tail_index_{0};
     std::atomic<block*> tail_block_{nullptr};
+    // Apart from what comes after: the std::optional's flag that every
+    // receive reads (mpsc_channel.hpp).
+    [[maybe_unused]] char pad_after_[channel_pad] = {};
 };
 
 } // namespace rthread::detail

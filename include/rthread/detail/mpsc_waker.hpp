@@ -34,6 +34,12 @@ void yield_now() noexcept;
 
 namespace rthread::detail {
 
+/// How far apart the queues keep what the receiver writes from what the
+/// senders write: two cache lines, as crossbeam's CachePadded on x86_64,
+/// since Intel's spatial prefetcher fetches lines in 128-byte pairs. Pads,
+/// not alignas, which would need the aligned operator new.
+inline constexpr std::size_t channel_pad = 128;
+
 /// The parker a sender blocks on in any channel, and its unparker. One a
 /// thread is enough: a thread waits on one channel at a time. Never the
 /// thread's own token.
@@ -120,7 +126,6 @@ public:
         waiting_.store(false, std::memory_order_relaxed);
     }
     void park(deadline d) noexcept { parker_.park_until(d); }
-
     /// A sender (or the last sender's end), after its seq_cst change to
     /// the queue. Clears the flag, so that the sends until the receiver
     /// runs again do not wake it again: it registers anew if it finds
