@@ -142,8 +142,7 @@ public:
                 // seq_cst: the receiver's half of the Dekker pair (receiver_waker).
                 const std::size_t tail = tail_.load(std::memory_order_seq_cst);
                 if ((tail & ~mark_bit_) == head) {
-                    return (tail & mark_bit_) != 0 ? front_state::disconnected
-                                                   : front_state::empty;
+                    return (tail & mark_bit_) != 0 ? front_state::disconnected : front_state::empty;
                 }
                 reserved = true;
             }

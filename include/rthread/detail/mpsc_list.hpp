@@ -149,8 +149,7 @@ public:
                 // seq_cst: the receiver's half of the Dekker pair (receiver_waker).
                 const std::size_t tail = tail_index_.load(std::memory_order_seq_cst);
                 if ((tail >> shift) == (head_ >> shift)) {
-                    return (tail & mark_bit) != 0 ? front_state::disconnected
-                                                  : front_state::empty;
+                    return (tail & mark_bit) != 0 ? front_state::disconnected : front_state::empty;
                 }
                 reserved = true;
             }
