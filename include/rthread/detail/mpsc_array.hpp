@@ -43,9 +43,12 @@ public:
     };
 
     /// cap >= 1, and small enough that cap slots can be addressed
-    /// (sync_channel checks), so one_lap does not overflow.
-    explicit array_queue(std::size_t cap)
-        : cap_(cap), mark_bit_(lap_above(cap)), one_lap_(mark_bit_ * 2), slots_(new slot[cap]) {
+    /// (sync_channel checks), so one_lap does not overflow. light: the
+    /// receiver frees slots without a fence of its own, and a sender about
+    /// to block makes the heavy one (channel_fence_asymmetric()).
+    array_queue(std::size_t cap, bool light)
+        : cap_(cap), mark_bit_(lap_above(cap)), one_lap_(mark_bit_ * 2), light_(light),
+          slots_(new slot[cap]) {
         for (std::size_t i = 0; i < cap; ++i) {
             slots_[i].stamp.store(i, std::memory_order_relaxed);
         }
@@ -98,6 +101,10 @@ public:
             }
         }
     }
+
+    /// Whether a sender, once listed and before its last look, must make
+    /// the heavy fence (channel_fence_heavy()).
+    bool light() const noexcept { return light_; }
 
     /// A blocked sender's last look before it parks.
     bool is_full() const noexcept {
@@ -229,15 +236,27 @@ private:
     void release_front(std::size_t head, slot& s, sender_wakers& senders) noexcept {
         // release: the move out is done before a sender reuses the slot.
         s.stamp.store(head + one_lap_, std::memory_order_release);
-        // seq_cst: the receiver's half of the Dekker pair with a blocked
-        // sender's list() and is_full().
-        head_.store(next_index(head), std::memory_order_seq_cst);
-        senders.notify_one();
+        if (light_) {
+            // The receiver's half of the Dekker pair with a blocked
+            // sender's list(), heavy fence and is_full(): a plain store
+            // (release: as the stamp's), then the look at the waiters,
+            // kept in this order by the compiler; the sender's fence
+            // orders them for the CPU.
+            head_.store(next_index(head), std::memory_order_release);
+            std::atomic_signal_fence(std::memory_order_seq_cst);
+            senders.notify_one(std::memory_order_relaxed);
+        } else {
+            // seq_cst: the receiver's half of the Dekker pair with a
+            // blocked sender's list() and is_full().
+            head_.store(next_index(head), std::memory_order_seq_cst);
+            senders.notify_one(std::memory_order_seq_cst);
+        }
     }
 
     const std::size_t cap_;
     const std::size_t mark_bit_;
     const std::size_t one_lap_;
+    const bool light_;
     const std::unique_ptr<slot[]> slots_;
     // Apart from each other and from what comes before and after (as in
     // mpsc_list.hpp).

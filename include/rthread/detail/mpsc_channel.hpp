@@ -48,7 +48,14 @@ public:
         } else if (*bound == 0) {
             zero_.emplace();
         } else {
-            array_.emplace(*bound);
+            // The asymmetric pair on one CPU only: there the barrier has no
+            // other CPU to interrupt and the receiver's fence is pure cost
+            // (bounded receives 21 -> 12 ns); on more, the barrier
+            // interrupts every CPU running the process each time a sender
+            // blocks, and the faster receiver empties the ring, then
+            // chases the sender a message at a time (28 -> 150 ns
+            // unpinned, doc/performance.md).
+            array_.emplace(*bound, channel_yields_pay() && channel_fence_asymmetric());
         }
     }
     channel_state(const channel_state&) = delete;
@@ -150,6 +157,9 @@ public:
             channel_waiter self;
             self.unparker = &me.own;
             senders_waiting_.list(self);
+            if (array_->light()) {
+                channel_fence_heavy();
+            }
             if (array_->is_full()) {
                 me.own.park_until(d);
             }

@@ -40,6 +40,15 @@ namespace rthread::detail {
 /// not alignas, which would need the aligned operator new.
 inline constexpr std::size_t channel_pad = 128;
 
+/// Whether the bounded channels can use an asymmetric Dekker pair: the
+/// receiver frees a slot with a plain store, and a sender, only when it is
+/// about to block, makes a process-wide barrier (Linux membarrier) that
+/// serves as both sides' fence. Asked once a process, in mpsc.cpp (the
+/// library's one answer; each channel keeps what it was made with).
+bool channel_fence_asymmetric() noexcept;
+/// That barrier; only where channel_fence_asymmetric() is true.
+void channel_fence_heavy() noexcept;
+
 /// The parker a sender blocks on in any channel, and its unparker. One a
 /// thread is enough: a thread waits on one channel at a time. Never the
 /// thread's own token.
@@ -212,9 +221,10 @@ public:
     /// longest-waiting sender, after the unlock (a sender woken under the
     /// mutex would only wake to wait for it; a copy of its unparker, as it
     /// may leave at once).
-    void notify_one() noexcept {
-        // seq_cst: the second half of the Dekker pair with list().
-        if (count_.load(std::memory_order_seq_cst) != 0) {
+    /// order: seq_cst, the second half of the Dekker pair with list(); or
+    /// relaxed, when the senders make the heavy fence (mpsc_array.hpp).
+    void notify_one(std::memory_order order = std::memory_order_seq_cst) noexcept {
+        if (count_.load(order) != 0) {
             wake_oldest();
         }
     }

@@ -69,6 +69,23 @@ void futex_wake_one(std::atomic<std::int32_t>* word) noexcept {
               nullptr, nullptr, 0);
 }
 
+bool process_barrier_init() noexcept {
+    // The commands' values (linux/membarrier.h, here since 4.14).
+    constexpr int query = 0;
+    constexpr int private_expedited = 1 << 3;
+    constexpr int register_private_expedited = 1 << 4;
+    const long supported = ::syscall(SYS_membarrier, query, 0);
+    return supported > 0 && (supported & private_expedited) != 0 &&
+           ::syscall(SYS_membarrier, register_private_expedited, 0) == 0;
+}
+
+void process_barrier() noexcept {
+    constexpr int private_expedited = 1 << 3;
+    // Cannot fail once registered (EINVAL and EPERM are for what
+    // process_barrier_init() checked).
+    ::syscall(SYS_membarrier, private_expedited, 0);
+}
+
 void sleep_until_monotonic(std::int64_t deadline_ns) noexcept {
     const timespec ts = to_timespec(deadline_ns);
     // The system call itself, not glibc's clock_nanosleep: that one is a

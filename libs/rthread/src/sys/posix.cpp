@@ -164,6 +164,14 @@ void yield_now() noexcept {
     ::sched_yield();
 }
 
+// No portable process-wide barrier (macOS and the BSDs have none we can
+// rely on): the channels keep their symmetric fences.
+bool process_barrier_init() noexcept {
+    return false;
+}
+
+void process_barrier() noexcept {}
+
 std::optional<std::size_t> affinity_cpu_count() noexcept {
     long n = 0;
 #if defined(__linux__)

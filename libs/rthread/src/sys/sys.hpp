@@ -70,6 +70,16 @@ bool futex_wait(std::atomic<std::int32_t>* word, std::int32_t expected,
 /// Wakes one thread blocked in futex_wait on word.
 void futex_wake_one(std::atomic<std::int32_t>* word) noexcept;
 
+/// Readies process_barrier(); true when it works (Linux: membarrier's
+/// private expedited command, registered here, since 4.14; refused under
+/// some sandboxes and emulators). Elsewhere false.
+bool process_barrier_init() noexcept;
+/// A full memory barrier on every CPU now running a thread of this
+/// process, before it returns: the heavy side of an asymmetric Dekker pair,
+/// whose light side needs no fence of its own. Only after
+/// process_barrier_init() returned true.
+void process_barrier() noexcept;
+
 /// Sleeps until deadline_ns on the monotonic clock, resuming after signals.
 /// Not a cancellation point (neither is futex_wait).
 void sleep_until_monotonic(std::int64_t deadline_ns) noexcept;
