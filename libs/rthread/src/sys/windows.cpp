@@ -368,9 +368,10 @@ void yield_now() noexcept {
     ::SwitchToThread();
 }
 
-// FlushProcessWriteBuffers would be the barrier, but Wine (where the tests
-// of this backend run) implements it only since 2023-24, as a stub before:
-// the channels keep their symmetric fences here until it can be tested.
+// FlushProcessWriteBuffers would be the barrier, but Wine, where this
+// backend is tested, gained real implementations of it only in 2022-24
+// (a no-op would lose wake-ups, silently): the channels keep their
+// symmetric fences here until one can be tested.
 bool process_barrier_init() noexcept {
     return false;
 }
