@@ -661,6 +661,36 @@ BOOST_AUTO_TEST_CASE(a_woken_sender_whose_move_throws_lets_the_next_sender_on) {
     }
 }
 
+namespace {
+// A value whose move, once asked to throw, waits a while first.
+struct slow_thrower {
+    bool throws = true;
+    slow_thrower() = default;
+    // NOLINTNEXTLINE(performance-noexcept-move-constructor): throwing is its purpose
+    slow_thrower(slow_thrower&& other) : throws(other.throws) {
+        if (throws) {
+            rthread::sleep(std::chrono::milliseconds(50));
+            throw std::runtime_error("move failed");
+        }
+    }
+};
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_receiver_waiting_on_a_slot_given_back_sees_the_disconnection) {
+    // The only send reserves a slot and its move throws: the send gives
+    // the slot back (the tail moves back), and the receiver, waiting for
+    // that slot to be written, must look at the tail again to see the
+    // channel empty, then disconnected. The move waits 50 ms so that the
+    // receiver is already waiting on the slot when it throws; if the
+    // receiver came later, the case passes without testing that.
+    auto ch = mpsc::sync_channel<slow_thrower>(4);
+    auto receiver =
+        rthread::spawn([rx = std::move(ch.second)]() mutable { return rx.recv().has_value(); });
+    BOOST_CHECK_THROW((void)ch.first.send(slow_thrower{}), std::runtime_error);
+    { auto gone = std::move(ch.first); }
+    BOOST_TEST(!receiver.join().value());
+}
+
 // ---- bounded and rendezvous channels (mpsc_sync.rs) ---------------------------------
 
 BOOST_AUTO_TEST_CASE(sync_smoke_and_try_send_full) {

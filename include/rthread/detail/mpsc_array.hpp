@@ -86,8 +86,10 @@ public:
                 // full, unless the receiver is just taking it.
                 // seq_cst: after the stamp's look (acquire), and in the
                 // order of the receiver's seq_cst head store (a fence would
-                // do, but TSan does not model fences). A head a moment old
-                // says full: try_send's race, which a blocked send re-checks.
+                // do, but TSan does not model fences; on one CPU the store
+                // is a release one, see release_front()). A head a moment
+                // old says full: try_send's race, which a blocked send
+                // re-checks.
                 if (head_.load(std::memory_order_seq_cst) + one_lap_ == tail) {
                     return push_state::full;
                 }
@@ -108,7 +110,8 @@ public:
 
     /// A blocked sender's last look before it parks.
     bool is_full() const noexcept {
-        // seq_cst: the sender's half of the Dekker pair with pop()'s head
+        // seq_cst: the sender's half of the Dekker pair (after the heavy
+        // fence, where it is asymmetric) with pop()'s head
         // store and sender_wakers::notify_one().
         const std::size_t tail = tail_.load(std::memory_order_seq_cst);
         const std::size_t head = head_.load(std::memory_order_seq_cst);
@@ -127,7 +130,6 @@ public:
     /// Holes are skipped (and their room handed to a waiting sender).
     front_state front(T*& out, sender_wakers& senders) noexcept {
         snooze wait;
-        bool reserved = false; // the front slot is a sender's: its value is coming
         for (;;) {
             const std::size_t head = head_.load(std::memory_order_relaxed); // our own
             slot& s = slots_[head & (mark_bit_ - 1)];
@@ -139,19 +141,14 @@ public:
             }
             if (stamp == ((head + 1) | mark_bit_)) { // a hole
                 release_front(head, s, senders);
-                reserved = false;
                 continue;
             }
-            // Once the tail is known to be past the slot, only the slot is
-            // looked at again: each look at the tail would take its cache
-            // line from the senders reserving there.
-            if (!reserved) {
-                // seq_cst: the receiver's half of the Dekker pair (receiver_waker).
-                const std::size_t tail = tail_.load(std::memory_order_seq_cst);
-                if ((tail & ~mark_bit_) == head) {
-                    return (tail & mark_bit_) != 0 ? front_state::disconnected : front_state::empty;
-                }
-                reserved = true;
+            // The tail again on every look (not once, as list_queue): a
+            // send whose move threw may give its reservation back.
+            // seq_cst: the receiver's half of the Dekker pair (receiver_waker).
+            const std::size_t tail = tail_.load(std::memory_order_seq_cst);
+            if ((tail & ~mark_bit_) == head) {
+                return (tail & mark_bit_) != 0 ? front_state::disconnected : front_state::empty;
             }
             wait(); // reserved, being written
         }

@@ -221,8 +221,8 @@ private:
             front_state s = front(q, v);
             if (s == front_state::empty && d.at != nanos::zero() && !d.has_passed()) {
                 if (backoff.snooze()) {
-                    // Until the next whole look, only the front slot (as
-                    // front() does once the slot is reserved).
+                    // Until the next whole look, only the front slot: a
+                    // look at the tail would take its line from the senders.
                     v = q.ready_front();
                     if (v != nullptr) {
                         return front_state::ready;

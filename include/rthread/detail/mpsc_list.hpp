@@ -121,7 +121,6 @@ public:
         }
     }
 
-    /// The receiver: the front value (in *out), or why there is none.
     /// The receiver's first look, without waiting: the front value if one
     /// is written there, else nullptr (and front() says why).
     T* ready_front() noexcept {
@@ -129,9 +128,14 @@ public:
         // acquire: as in front().
         return s.state.load(std::memory_order_acquire) == written ? s.value() : nullptr;
     }
+    /// The receiver: the front value (in *out), or why there is none.
     front_state front(T*& out) noexcept {
         snooze wait;
-        bool reserved = false; // as in array_queue::front()
+        // Once the tail is known to be past the front slot, only the slot:
+        // each look at the tail takes its cache line from the senders. A
+        // reserved slot here is always written (a move that throws leaves
+        // a hole, never gives the slot back).
+        bool reserved = false;
         for (;;) {
             slot& s = head_block_->slots[offset_of(head_)];
             // acquire: the value written before the mark.

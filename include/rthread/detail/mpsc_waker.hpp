@@ -135,6 +135,7 @@ public:
         waiting_.store(false, std::memory_order_relaxed);
     }
     void park(deadline d) noexcept { parker_.park_until(d); }
+
     /// A sender (or the last sender's end), after its seq_cst change to
     /// the queue. Clears the flag, so that the sends until the receiver
     /// runs again do not wake it again: it registers anew if it finds
