@@ -27,16 +27,8 @@ set -u
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-declare -A props=(
-    [gcc-debug]="toolset=gcc variant=debug"
-    [gcc-asan-ubsan]="toolset=gcc variant=debug address-sanitizer=norecover undefined-sanitizer=norecover"
-    [gcc-tsan]="toolset=gcc variant=debug thread-sanitizer=norecover"
-    [clang-debug]="toolset=clang variant=debug"
-    [gcc-cxx20]="toolset=gcc variant=debug cxxstd=20"
-    [gcc-posix-backend]="toolset=gcc variant=debug rthread-sys=posix"
-    [gcc-cxx20-posix]="toolset=gcc variant=debug cxxstd=20 rthread-sys=posix"
-    [windows-wine]="variant=debug optimization=debug inlining=on"
-)
+# shellcheck source=checks/lib/boost_test.sh
+source "tools/checks/lib/boost_test.sh"
 variants=${RTHREAD_VARIANTS:-"gcc-debug gcc-asan-ubsan gcc-tsan clang-debug gcc-cxx20-posix windows-wine"}
 # The b2 of a variant: Windows' builds its toolchain first and runs Wine.
 b2_for() {
@@ -57,12 +49,12 @@ failed=0
 suites=$(cd test && ls ./*_test.cpp | sed 's|^\./||; s|\.cpp$||')
 
 for v in $variants; do
-    echo "=== $v: b2 test ${props[$v]}"
+    echo "=== $v: b2 test ${matrix_props[$v]}"
     build="bin/matrix/$v"
     mkdir -p bin/matrix
     started=$(date +%s)
     # shellcheck disable=SC2086
-    $(b2_for "$v") -j"$(nproc)" -l 1200 --build-dir="$build" warnings-as-errors=on ${props[$v]} test \
+    $(b2_for "$v") -j"$(nproc)" -l 1200 --build-dir="$build" warnings-as-errors=on ${matrix_props[$v]} test \
         >"$build.log" 2>&1 ||
         echo "    (b2 reported failures; see $build.log)"
     echo "    ($v: $(($(date +%s) - started)) s)"
@@ -82,8 +74,8 @@ for v in $variants; do
             echo "    $s: 0 passed, 0 failed (all $disabled not on this platform)"
             continue
         fi
-        p=$(grep -o '<TestCase name="[^"]*" result="passed"' "$out" | wc -l)
-        f=$(grep -oE '<TestCase name="[^"]*" result="(failed|aborted|timed_out)"' "$out" | wc -l)
+        p=$(cases_passed "$out")
+        f=$(cases_failed "$out")
         # Cases compiled out on this platform (test/platform.hpp).
         skipped=$(grep -o 'test_cases_skipped="[0-9]*"' "$out" | head -n 1 | tr -dc '0-9')
         status=$(sed -n 's/^EXIT STATUS: //p' "$out" | tail -n 1)
@@ -92,7 +84,7 @@ for v in $variants; do
             echo "    $s: exit status ${status:-?} with no failed case (crash or sanitizer report)"
         fi
         if [ "$f" != 0 ]; then
-            grep -oE '<TestCase name="[^"]*" result="(failed|aborted|timed_out)"' "$out" | sed 's/^/    /'
+            failed_cases "$out" | sed 's/^/    /'
         fi
         if [ "${skipped:-0}" != 0 ]; then
             echo "    $s: $p passed, $f failed ($skipped not on this platform)"

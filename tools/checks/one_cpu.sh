@@ -6,25 +6,23 @@
 # on more CPUs both make their own fences (doc/design.md, "Channels"), so the
 # matrix's runs on every CPU test only the second way. One more verdict:
 # the plain run made membarrier calls (strace), or the first way was not
-# the one tested. Reuses the matrix's builds (tools/run_tests.sh).
+# the one tested. Reuses the matrix's builds (tools/run_tests.sh, with its
+# properties: lib/boost_test.sh).
 # Each Boost.Test case counts as one check. Prints "N passed, N failed" last.
 set -u
 cd "$(dirname "$0")/../.."
 
 # shellcheck source=lib/tally.sh
 source "tools/checks/lib/tally.sh"
+# shellcheck source=lib/boost_test.sh
+source "tools/checks/lib/boost_test.sh"
 
-declare -A props=(
-    [gcc-debug]="toolset=gcc variant=debug"
-    [gcc-asan-ubsan]="toolset=gcc variant=debug address-sanitizer=norecover undefined-sanitizer=norecover"
-    [gcc-tsan]="toolset=gcc variant=debug thread-sanitizer=norecover"
-)
 
 for v in gcc-debug gcc-asan-ubsan gcc-tsan; do
     build=bin/matrix/$v
     mkdir -p "$build"
     # shellcheck disable=SC2086
-    if ! b2 -j"$(nproc)" --build-dir="$build" warnings-as-errors=on ${props[$v]} test//mpsc_test \
+    if ! b2 -j"$(nproc)" --build-dir="$build" warnings-as-errors=on ${matrix_props[$v]} test//mpsc_test \
         >"bin/one-cpu-$v.log" 2>&1; then
         tail -n 20 "bin/one-cpu-$v.log"
         bad "mpsc_test did not build ($v)"
@@ -36,8 +34,8 @@ for v in gcc-debug gcc-asan-ubsan gcc-tsan; do
     taskset -c 0 "$binary" --report_level=detailed --report_format=XML --log_level=error \
         --catch_system_errors=no 2>"$report" >/dev/null
     status=$?
-    p=$(grep -o '<TestCase name="[^"]*" result="passed"' "$report" | wc -l)
-    f=$(grep -oE '<TestCase name="[^"]*" result="(failed|aborted|timed_out)"' "$report" | wc -l)
+    p=$(cases_passed "$report")
+    f=$(cases_failed "$report")
     passed=$((passed + p))
     failed=$((failed + f))
     echo "$v on one CPU: $p passed, $f failed (exit status $status)"

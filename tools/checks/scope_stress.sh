@@ -16,6 +16,9 @@ export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
+# shellcheck source=lib/boost_test.sh
+source "tools/checks/lib/boost_test.sh"
+
 passed=0
 failed=0
 
@@ -49,10 +52,11 @@ run() {
 
 run release bin/checks/b2 20000 toolset=gcc variant=release
 # tools/tsan.supp: a false report inside uninstrumented Boost.Thread.
+# shellcheck disable=SC2086
 TSAN_OPTIONS="$TSAN_OPTIONS:suppressions=$(pwd)/tools/tsan.supp" \
-    run tsan bin/matrix/gcc-tsan 2000 toolset=gcc variant=debug thread-sanitizer=norecover
-run asan-ubsan bin/matrix/gcc-asan-ubsan 1000 toolset=gcc variant=debug \
-    address-sanitizer=norecover undefined-sanitizer=norecover
+    run tsan bin/matrix/gcc-tsan 2000 ${matrix_props[gcc-tsan]}
+# shellcheck disable=SC2086
+run asan-ubsan bin/matrix/gcc-asan-ubsan 1000 ${matrix_props[gcc-asan-ubsan]}
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

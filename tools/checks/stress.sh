@@ -15,6 +15,8 @@ cd "$(dirname "$0")/../.."
 
 # shellcheck source=lib/tally.sh
 source "tools/checks/lib/tally.sh"
+# shellcheck source=lib/boost_test.sh
+source "tools/checks/lib/boost_test.sh"
 
 mkdir -p bin/stress
 
@@ -49,8 +51,8 @@ run() {
     local rc=$?
     grep "load:" "$log" | sed 's/\x1b\[[0-9;]*m//g; s/^/    /'
     local p f
-    p=$(grep -o '<TestCase name="[^"]*" result="passed"' "$report" | wc -l)
-    f=$(grep -oE '<TestCase name="[^"]*" result="(failed|aborted|timed_out)"' "$report" | wc -l)
+    p=$(cases_passed "$report")
+    f=$(cases_failed "$report")
     # A crash or a sanitizer report with no failed case counts as one.
     if [ "$f" = 0 ] && { [ "$rc" != 0 ] || [ "$p" = 0 ]; }; then
         f=1

@@ -14,6 +14,8 @@ cd "$(dirname "$0")/../.."
 
 # shellcheck source=lib/tally.sh
 source "tools/checks/lib/tally.sh"
+# shellcheck source=lib/boost_test.sh
+source "tools/checks/lib/boost_test.sh"
 
 if ! command -v strace >/dev/null 2>&1; then
     echo "strace is not installed (tools/packages.txt lists it)"
@@ -24,7 +26,8 @@ fi
 # The gcc-debug build of the test matrix already holds the library: reuse it.
 build=bin/matrix/gcc-debug
 mkdir -p "$build"
-if ! b2 -j"$(nproc)" --build-dir="$build" toolset=gcc variant=debug tools/bench//syscall_probe \
+# shellcheck disable=SC2086
+if ! b2 -j"$(nproc)" --build-dir="$build" ${matrix_props[gcc-debug]} tools/bench//syscall_probe \
     >bin/syscall-probe-build.log 2>&1; then
     tail -n 30 bin/syscall-probe-build.log
     echo "the probe did not build"
